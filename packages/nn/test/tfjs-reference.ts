@@ -1,0 +1,232 @@
+/**
+ * The outside reference for parity tests: builds the same Keras Sequential model in tfjs-layers 4.22 (cpu
+ * backend), loads the same weights, and returns the output, dInput and one gradient per weight for the loss
+ * Σ output ⊙ dOutput — the same computation `runSpec` and `kws-nn run` do on our side.
+ *
+ * Layer specs are Keras 2 Sequential JSON (snake_case keys, wrappers nest `{ layer: { class_name, config } }`).
+ * Keys a spec omits mean TF2 Keras defaults; where tfjs-layers defaults differ they are filled in explicitly
+ * before tfjs sees the config (see `withKerasDefaults`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LayerSpec } from '../src/layers/layer.ts';
+import { sizeOf, type Tensor } from '../src/tensor.ts';
+
+export interface ReferenceSpec {
+  layers: LayerSpec[];
+  /** In Keras `model.get_weights()` order (per layer, trainable then non-trainable). */
+  weights: Tensor[];
+  input: Tensor;
+  dOutput: Tensor;
+  /** Training-mode forward (batch statistics in BatchNormalization, moving statistics updated). */
+  training: boolean;
+}
+
+export interface ReferenceResult {
+  output: Tensor;
+  dInput: Tensor;
+  /** One per weight, in `weights` order; all zeros for non-trainable weights. */
+  dWeights: Tensor[];
+  /** Every weight after the forward pass (differs from the input only for BN moving stats in training). */
+  weightsAfter: Tensor[];
+}
+
+/**
+ * TF2 Keras defaults that tfjs-layers 4.x sets differently. tfjs defaults `recurrent_activation` to
+ * hard_sigmoid and GRU `reset_after` to false; Keras uses sigmoid and true (tfjs then throws for GRU, which is
+ * the honest answer: tfjs cannot run that configuration).
+ */
+const KERAS_DEFAULTS: Record<string, Record<string, unknown>> = {
+  LSTM: { recurrent_activation: 'sigmoid' },
+  GRU: { recurrent_activation: 'sigmoid', reset_after: true },
+};
+
+function withKerasDefaults(spec: LayerSpec): LayerSpec {
+  const config: Record<string, unknown> = { ...(KERAS_DEFAULTS[spec.class_name] ?? {}), ...spec.config };
+  const inner = config.layer as LayerSpec | undefined;
+  if (inner && typeof inner === 'object' && typeof inner.class_name === 'string') {
+    config.layer = withKerasDefaults(inner);
+  }
+  return { class_name: spec.class_name, config };
+}
+
+/** Keras 2 JSON writes `kernel_size: [3]`; hand-written specs often say `3`. */
+function firstInt(value: unknown, fallback: number): number {
+  const v = Array.isArray(value) ? value[0] : value;
+  return typeof v === 'number' ? v : fallback;
+}
+
+/**
+ * How one Keras layer runs in tfjs when tfjs cannot run it as written. Two Conv1D gaps, both bridged with
+ * exact rewrites: tfjs has no 'causal' padding (Keras' causal is dilation·(kernel−1) zeros on the left, then
+ * a 'valid' convolution), and tfjs cannot differentiate a dilated convolution (a kernel k with dilation d is
+ * the same as a kernel (k−1)·d+1 with zeros between the taps; the taps' gradients are read back from it).
+ */
+interface Adapter {
+  config: Record<string, unknown>;
+  /** Zeros to put before the time axis of the layer's input. */
+  leftPad: number;
+  /** Rewrites the spec's kernel [k, in, out] into the kernel tfjs runs, and that kernel's gradient back. */
+  kernelIn: (t: Tensor) => Tensor;
+  kernelOut: (t: Tensor) => Tensor;
+}
+
+function adapt(layer: LayerSpec, index: number): Adapter {
+  const identity = (t: Tensor) => t;
+  if (layer.class_name !== 'Conv1D')
+    return { config: layer.config, leftPad: 0, kernelIn: identity, kernelOut: identity };
+  const k = firstInt(layer.config.kernel_size, Number.NaN);
+  const d = firstInt(layer.config.dilation_rate, 1);
+  if (!Number.isFinite(k)) throw new Error(`Conv1D at layer ${index} has no kernel_size`);
+  const causal = layer.config.padding === 'causal';
+  const span = (k - 1) * d + 1;
+  const config = { ...layer.config, padding: causal ? 'valid' : layer.config.padding };
+  if (d === 1) return { config, leftPad: 0, kernelIn: identity, kernelOut: identity };
+  Object.assign(config, { kernel_size: [span], dilation_rate: [1] });
+  return {
+    config,
+    leftPad: causal ? span - 1 : 0,
+    kernelIn: (t) => {
+      const [, cin, cout] = t.shape;
+      const data = new Float32Array(span * cin * cout);
+      for (let j = 0; j < k; j++)
+        data.set(t.data.subarray(j * cin * cout, (j + 1) * cin * cout), j * d * cin * cout);
+      return { shape: [span, cin, cout], data };
+    },
+    kernelOut: (t) => {
+      const [, cin, cout] = t.shape;
+      const data = new Float32Array(k * cin * cout);
+      for (let j = 0; j < k; j++)
+        data.set(t.data.subarray(j * d * cin * cout, (j * d + 1) * cin * cout), j * cin * cout);
+      return { shape: [k, cin, cout], data };
+    },
+  };
+}
+
+let backendReady: Promise<boolean> | undefined;
+
+function zerosLike(shape: number[]): Tensor {
+  return { shape, data: new Float32Array(sizeOf(shape)) };
+}
+
+function toTf(t: Tensor): tf.Tensor {
+  return tf.tensor(Float32Array.from(t.data), [...t.shape], 'float32');
+}
+
+function fromTf(t: tf.Tensor): Tensor {
+  return { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
+}
+
+export async function tfjsReference(spec: ReferenceSpec): Promise<ReferenceResult> {
+  // Production mode only silences tfjs' console banner suggesting tfjs-node, which cannot install here (§7).
+  if (!backendReady) tf.enableProdMode();
+  backendReady ??= tf.setBackend('cpu');
+  await backendReady;
+  if (spec.layers.length === 0) throw new Error('tfjsReference needs at least one layer');
+
+  const adapters = spec.layers.map((layer, i) => adapt(withKerasDefaults(layer), i));
+  const layers = spec.layers.map((layer, i) => ({
+    class_name: layer.class_name,
+    config: adapters[i].config,
+  }));
+  // A causal layer run as 'valid' would shrink the model's static time length: leave it open.
+  const inputShape: (number | null)[] = [null, ...spec.input.shape.slice(1)];
+  if (adapters.some((a) => a.leftPad > 0) && inputShape.length === 3) inputShape[1] = null;
+  layers[0] = {
+    class_name: layers[0].class_name,
+    config: { ...layers[0].config, batch_input_shape: inputShape },
+  };
+  const model = await tf.models.modelFromJSON({
+    modelTopology: { class_name: 'Sequential', config: { name: 'reference', layers } },
+  } as unknown as tf.io.ModelJSON);
+
+  try {
+    // tfjs' model.weights lists all trainable weights before all non-trainable ones; Keras' get_weights()
+    // goes layer by layer, so weights are set (and read back) per layer.
+    const layerWeights = model.layers.map((layer) => layer.weights);
+    const expected = layerWeights.reduce((n, w) => n + w.length, 0);
+    if (expected !== spec.weights.length) {
+      throw new Error(`tfjs model has ${expected} weights but the spec gives ${spec.weights.length}`);
+    }
+    /** For each weight in get_weights() order: its tfjs variable and the rewrite back to the spec's form. */
+    const slots: { variable: tf.LayerVariable; out: (t: Tensor) => Tensor }[] = [];
+    let offset = 0;
+    model.layers.forEach((layer, i) => {
+      const count = layerWeights[i].length;
+      const given = spec.weights.slice(offset, offset + count);
+      const values = given.map((w, j) => toTf(j === 0 ? adapters[i].kernelIn(w) : w));
+      layer.setWeights(values);
+      tf.dispose(values);
+      layerWeights[i].forEach((variable, j) => {
+        slots.push({ variable, out: j === 0 ? adapters[i].kernelOut : (t) => t });
+      });
+      offset += count;
+    });
+
+    const x = tf.variable(toTf(spec.input), true);
+    const dOutput = toTf(spec.dOutput);
+    const trainable = slots.filter((s) => s.variable.trainable).map((s) => s.variable.read() as tf.Variable);
+    let output: tf.Tensor | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      let y: tf.Tensor = x;
+      model.layers.forEach((layer, i) => {
+        const pad = adapters[i].leftPad;
+        if (pad > 0)
+          y = tf.pad(y, [
+            [0, 0],
+            [pad, 0],
+            [0, 0],
+          ]);
+        y = layer.apply(y, { training: spec.training }) as tf.Tensor;
+      });
+      output = tf.keep(y);
+      return tf.sum(tf.mul(y, dOutput)) as tf.Scalar;
+    }, [x, ...trainable]);
+
+    const result: ReferenceResult = {
+      output: fromTf(output!),
+      dInput: fromTf(grads[x.name]),
+      dWeights: slots.map(({ variable, out }) =>
+        variable.trainable
+          ? out(fromTf(grads[(variable.read() as tf.Variable).name]))
+          : out(zerosLike(variable.shape as number[])),
+      ),
+      weightsAfter: slots.map(({ variable, out }) => out(fromTf(variable.read()))),
+    };
+    tf.dispose([x, dOutput, value, output!, ...Object.values(grads)]);
+    return result;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** DESIGN §2 parity tolerance: |a − b| ≤ 1e-5 + 1e-4·|b|. */
+export const PARITY_TOLERANCE = { atol: 1e-5, rtol: 1e-4 } as const;
+
+/**
+ * Throws, naming `what`, the first index and both values, unless `actual` has `expected`'s shape and every
+ * element satisfies |a − b| ≤ atol + rtol·|b|.
+ */
+export function assertAllClose(
+  what: string,
+  actual: Tensor,
+  expected: Tensor,
+  { atol, rtol }: { atol: number; rtol: number } = PARITY_TOLERANCE,
+): void {
+  if (actual.shape.length !== expected.shape.length || actual.shape.some((d, i) => d !== expected.shape[i])) {
+    throw new Error(`${what}: shape [${actual.shape.join(', ')}], expected [${expected.shape.join(', ')}]`);
+  }
+  let first = -1;
+  let failures = 0;
+  for (let i = 0; i < expected.data.length; i++) {
+    const a = actual.data[i];
+    const b = expected.data[i];
+    const ok = (Number.isNaN(a) && Number.isNaN(b)) || Math.abs(a - b) <= atol + rtol * Math.abs(b);
+    if (!ok && failures++ === 0) first = i;
+  }
+  if (failures > 0) {
+    throw new Error(
+      `${what}: element ${first} is ${actual.data[first]}, expected ${expected.data[first]} ` +
+        `(atol ${atol}, rtol ${rtol}; ${failures} of ${expected.data.length} elements differ)`,
+    );
+  }
+}
