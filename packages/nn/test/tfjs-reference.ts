@@ -9,7 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LayerSpec } from '../src/layers/layer.ts';
+import { type RunResult, runSpec, Sequential } from '../src/model/sequential.ts';
 import { sizeOf, type Tensor } from '../src/tensor.ts';
+import { randomTensor, seededRandom } from './finite-diff.ts';
 
 export interface ReferenceSpec {
   layers: LayerSpec[];
@@ -229,4 +231,48 @@ export function assertAllClose(
         `(atol ${atol}, rtol ${rtol}; ${failures} of ${expected.data.length} elements differ)`,
     );
   }
+}
+
+/**
+ * A parity case with deterministic random weights (moving variances kept positive), input and dOutput. Weight
+ * and output shapes come from our Sequential; tfjs rejects weights of the wrong shape, so they are checked too.
+ */
+export function parityCase(
+  layers: LayerSpec[],
+  inputShape: readonly number[],
+  { training, seed = 1 }: { training: boolean; seed?: number },
+): ReferenceSpec {
+  const random = seededRandom(seed);
+  const model = Sequential.fromSpec(layers);
+  const outputShape = model.build(inputShape.slice(1));
+  const weights = model.weights.map((w) => {
+    const t = randomTensor(w.shape, random, 'float32');
+    if (w.name === 'moving_variance')
+      for (let i = 0; i < t.data.length; i++) t.data[i] = 0.5 + Math.abs(t.data[i]);
+    return t;
+  });
+  model.dispose();
+  return {
+    layers,
+    weights,
+    input: randomTensor(inputShape, random, 'float32', 2),
+    dOutput: randomTensor([inputShape[0], ...outputShape], random, 'float32'),
+    training,
+  };
+}
+
+/** Runs `spec` through `runSpec` and tfjs and asserts output, dInput and every dWeight agree (DESIGN §2). */
+export async function assertParity(spec: ReferenceSpec, label = ''): Promise<RunResult> {
+  const ours = runSpec(spec);
+  const ref = await tfjsReference(spec);
+  const prefix = label ? `${label}: ` : '';
+  assertAllClose(`${prefix}output`, ours.output, ref.output);
+  assertAllClose(`${prefix}dInput`, ours.dInput, ref.dInput);
+  if (ours.dWeights.length !== ref.dWeights.length) {
+    throw new Error(`${prefix}${ours.dWeights.length} dWeights, tfjs has ${ref.dWeights.length}`);
+  }
+  ours.dWeights.forEach((d, i) => {
+    assertAllClose(`${prefix}dWeights[${i}]`, d, ref.dWeights[i]);
+  });
+  return ours;
 }
