@@ -82,7 +82,7 @@ function adapt(layer: LayerSpec, index: number): Adapter {
   const causal = layer.config.padding === 'causal';
   const span = (k - 1) * d + 1;
   const config = { ...layer.config, padding: causal ? 'valid' : layer.config.padding };
-  if (d === 1) return { config, leftPad: 0, kernelIn: identity, kernelOut: identity };
+  if (d === 1) return { config, leftPad: causal ? span - 1 : 0, kernelIn: identity, kernelOut: identity };
   Object.assign(config, { kernel_size: [span], dilation_rate: [1] });
   return {
     config,
