@@ -16,3 +16,5 @@ export type { SGDArgs } from './optimizers/sgd.ts';
 export { SGD } from './optimizers/sgd.ts';
 export type { AdamArgs } from './optimizers/adam.ts';
 export { Adam } from './optimizers/adam.ts';
+export type { ModelFileContents, ModelTensor, StorageDType } from './model/file.ts';
+export { MODEL_FILE_FORMAT_VERSION, ModelFileError, readModelFile, writeModelFile } from './model/file.ts';
