@@ -5,3 +5,5 @@ import './batch-normalization.ts';
 import './conv1d.ts';
 import './dense.ts';
 import './time-distributed.ts';
+import './rnn/bidirectional.ts';
+import './rnn/recurrent.ts';

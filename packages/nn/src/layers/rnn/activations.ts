@@ -54,9 +54,9 @@ const ACTIVATIONS: Record<RecurrentActivationName, RecurrentActivation> = {
   },
   relu: {
     name: 'relu',
-    fn: (x) => (x > 0 ? x : 0),
+    fn: (x) => Math.max(x, 0),
     apply(a, off, n) {
-      for (let i = off; i < off + n; i++) if (!(a[i] > 0)) a[i] = 0;
+      for (let i = off; i < off + n; i++) if (a[i] < 0) a[i] = 0;
     },
     derivative: (y) => (y > 0 ? 1 : 0),
   },
