@@ -58,49 +58,88 @@ function firstInt(value: unknown, fallback: number): number {
 }
 
 /**
- * How one Keras layer runs in tfjs when tfjs cannot run it as written. Two Conv1D gaps, both bridged with
- * exact rewrites: tfjs has no 'causal' padding (Keras' causal is dilation·(kernel−1) zeros on the left, then
- * a 'valid' convolution), and tfjs cannot differentiate a dilated convolution (a kernel k with dilation d is
- * the same as a kernel (k−1)·d+1 with zeros between the taps; the taps' gradients are read back from it).
+ * How one Keras layer runs in tfjs when tfjs cannot run it as written, by exact rewrites:
+ * - Conv1D: tfjs has no 'causal' padding (Keras' causal is dilation·(kernel−1) zeros on the left, then a
+ *   'valid' convolution), and cannot differentiate a dilated convolution (a kernel k with dilation d is the
+ *   same as a kernel (k−1)·d+1 with zeros between the taps; the taps' gradients are read back from it).
+ * - BatchNormalization without gamma or beta: tfjs' gradient tape fails on the missing operand, so it runs
+ *   with gamma = 1 and beta = 0, whose gradients are then dropped.
  */
 interface Adapter {
   config: Record<string, unknown>;
   /** Zeros to put before the time axis of the layer's input. */
   leftPad: number;
-  /** Rewrites the spec's kernel [k, in, out] into the kernel tfjs runs, and that kernel's gradient back. */
-  kernelIn: (t: Tensor) => Tensor;
-  kernelOut: (t: Tensor) => Tensor;
+  /** How many of the spec's weights this layer takes, given how many tfjs' layer has. */
+  specCount(tfjsCount: number): number;
+  /** The spec's weights of this layer (get_weights() order) → the weights tfjs' layer takes. */
+  weightsIn(given: Tensor[]): Tensor[];
+  /** Per-weight tensors of tfjs' layer (values or gradients) → the spec's weights. */
+  weightsOut(tfjsTensors: Tensor[]): Tensor[];
 }
 
 function adapt(layer: LayerSpec, index: number): Adapter {
-  const identity = (t: Tensor) => t;
-  if (layer.class_name !== 'Conv1D')
-    return { config: layer.config, leftPad: 0, kernelIn: identity, kernelOut: identity };
+  const same: Adapter = {
+    config: layer.config,
+    leftPad: 0,
+    specCount: (n) => n,
+    weightsIn: (w) => w,
+    weightsOut: (w) => w,
+  };
+  if (layer.class_name === 'BatchNormalization') {
+    const center = layer.config.center !== false;
+    const scale = layer.config.scale !== false;
+    if (center && scale) return same;
+    return {
+      ...same,
+      config: { ...layer.config, center: true, scale: true },
+      specCount: (n) => n - Number(!center) - Number(!scale),
+      weightsIn: (given) => {
+        const channels = given[given.length - 1].shape[0];
+        const fill = (v: number) => ({ shape: [channels], data: new Float32Array(channels).fill(v) });
+        let i = 0;
+        const gamma = scale ? given[i++] : fill(1);
+        const beta = center ? given[i++] : fill(0);
+        return [gamma, beta, given[i], given[i + 1]];
+      },
+      weightsOut: ([gamma, beta, mean, variance]) => [
+        ...(scale ? [gamma] : []),
+        ...(center ? [beta] : []),
+        mean,
+        variance,
+      ],
+    };
+  }
+  if (layer.class_name !== 'Conv1D') return same;
   const k = firstInt(layer.config.kernel_size, Number.NaN);
   const d = firstInt(layer.config.dilation_rate, 1);
   if (!Number.isFinite(k)) throw new Error(`Conv1D at layer ${index} has no kernel_size`);
   const causal = layer.config.padding === 'causal';
   const span = (k - 1) * d + 1;
   const config = { ...layer.config, padding: causal ? 'valid' : layer.config.padding };
-  if (d === 1) return { config, leftPad: causal ? span - 1 : 0, kernelIn: identity, kernelOut: identity };
+  const leftPad = causal ? span - 1 : 0;
+  if (d === 1) return { ...same, config, leftPad };
   Object.assign(config, { kernel_size: [span], dilation_rate: [1] });
+  const spread = (t: Tensor): Tensor => {
+    const [, cin, cout] = t.shape;
+    const data = new Float32Array(span * cin * cout);
+    for (let j = 0; j < k; j++)
+      data.set(t.data.subarray(j * cin * cout, (j + 1) * cin * cout), j * d * cin * cout);
+    return { shape: [span, cin, cout], data };
+  };
+  const gather = (t: Tensor): Tensor => {
+    const [, cin, cout] = t.shape;
+    const data = new Float32Array(k * cin * cout);
+    for (let j = 0; j < k; j++) {
+      data.set(t.data.subarray(j * d * cin * cout, (j * d + 1) * cin * cout), j * cin * cout);
+    }
+    return { shape: [k, cin, cout], data };
+  };
   return {
+    ...same,
     config,
-    leftPad: causal ? span - 1 : 0,
-    kernelIn: (t) => {
-      const [, cin, cout] = t.shape;
-      const data = new Float32Array(span * cin * cout);
-      for (let j = 0; j < k; j++)
-        data.set(t.data.subarray(j * cin * cout, (j + 1) * cin * cout), j * d * cin * cout);
-      return { shape: [span, cin, cout], data };
-    },
-    kernelOut: (t) => {
-      const [, cin, cout] = t.shape;
-      const data = new Float32Array(k * cin * cout);
-      for (let j = 0; j < k; j++)
-        data.set(t.data.subarray(j * d * cin * cout, (j * d + 1) * cin * cout), j * cin * cout);
-      return { shape: [k, cin, cout], data };
-    },
+    leftPad,
+    weightsIn: ([kernel, ...rest]) => [spread(kernel), ...rest],
+    weightsOut: ([kernel, ...rest]) => [gather(kernel), ...rest],
   };
 }
 
@@ -144,29 +183,24 @@ export async function tfjsReference(spec: ReferenceSpec): Promise<ReferenceResul
   try {
     // tfjs' model.weights lists all trainable weights before all non-trainable ones; Keras' get_weights()
     // goes layer by layer, so weights are set (and read back) per layer.
-    const layerWeights = model.layers.map((layer) => layer.weights);
-    const expected = layerWeights.reduce((n, w) => n + w.length, 0);
+    const layerVariables = model.layers.map((layer) => layer.weights);
+    const counts = layerVariables.map((vars, i) => adapters[i].specCount(vars.length));
+    const expected = counts.reduce((n, c) => n + c, 0);
     if (expected !== spec.weights.length) {
       throw new Error(`tfjs model has ${expected} weights but the spec gives ${spec.weights.length}`);
     }
-    /** For each weight in get_weights() order: its tfjs variable and the rewrite back to the spec's form. */
-    const slots: { variable: tf.LayerVariable; out: (t: Tensor) => Tensor }[] = [];
     let offset = 0;
     model.layers.forEach((layer, i) => {
-      const count = layerWeights[i].length;
-      const given = spec.weights.slice(offset, offset + count);
-      const values = given.map((w, j) => toTf(j === 0 ? adapters[i].kernelIn(w) : w));
+      const values = adapters[i].weightsIn(spec.weights.slice(offset, offset + counts[i])).map(toTf);
       layer.setWeights(values);
       tf.dispose(values);
-      layerWeights[i].forEach((variable, j) => {
-        slots.push({ variable, out: j === 0 ? adapters[i].kernelOut : (t) => t });
-      });
-      offset += count;
+      offset += counts[i];
     });
+    const allVariables = layerVariables.flat();
 
     const x = tf.variable(toTf(spec.input), true);
     const dOutput = toTf(spec.dOutput);
-    const trainable = slots.filter((s) => s.variable.trainable).map((s) => s.variable.read() as tf.Variable);
+    const trainable = allVariables.filter((v) => v.trainable).map((v) => v.read() as tf.Variable);
     let output: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
       let y: tf.Tensor = x;
@@ -184,15 +218,15 @@ export async function tfjsReference(spec: ReferenceSpec): Promise<ReferenceResul
       return tf.sum(tf.mul(y, dOutput)) as tf.Scalar;
     }, [x, ...trainable]);
 
+    const perLayer = (read: (v: tf.LayerVariable) => Tensor) =>
+      layerVariables.flatMap((vars, i) => adapters[i].weightsOut(vars.map(read)));
     const result: ReferenceResult = {
       output: fromTf(output!),
       dInput: fromTf(grads[x.name]),
-      dWeights: slots.map(({ variable, out }) =>
-        variable.trainable
-          ? out(fromTf(grads[(variable.read() as tf.Variable).name]))
-          : out(zerosLike(variable.shape as number[])),
+      dWeights: perLayer((v) =>
+        v.trainable ? fromTf(grads[(v.read() as tf.Variable).name]) : zerosLike(v.shape as number[]),
       ),
-      weightsAfter: slots.map(({ variable, out }) => out(fromTf(variable.read()))),
+      weightsAfter: perLayer((v) => fromTf(v.read())),
     };
     tf.dispose([x, dOutput, value, output!, ...Object.values(grads)]);
     return result;
