@@ -134,13 +134,17 @@ export abstract class Optimizer {
       this.params.push({ weight, layer, decays, offset: total * slots });
       total += weight.value.length;
     };
+    let weightCount = 0;
     for (const t of trainables) {
-      if (isLayer(t)) {
-        if (t.weights.length === 0) {
-          throw new Error(`Layer ${t.name} has no weights yet: build it before creating the optimizer`);
-        }
-        for (const w of t.weights) add(w, t);
-      } else add(t, undefined);
+      const ws = isLayer(t) ? t.weights : [t];
+      weightCount += ws.length;
+      for (const w of ws) add(w, isLayer(t) ? t : undefined);
+    }
+    if (weightCount === 0) {
+      // Layers create their weights in build(): an optimizer made earlier would silently update nothing.
+      throw new Error(
+        `Nothing to optimize: ${trainables.length} layers/weights hold no weights (build the model first)`,
+      );
     }
     const dtype = this.params.length > 0 ? dtypeOf(this.params[0].weight.value) : 'float32';
     for (const p of this.params) {

@@ -339,8 +339,14 @@ describe('frozen layers and non-trainable weights', () => {
     expect(adam.iterations).toBe(3);
   });
 
-  it('rejects a layer that is not built yet and a weight given twice', () => {
-    expect(() => new SGD([layerOf('empty', [])])).toThrow('Layer empty has no weights yet');
+  it('rejects layers that are not built yet and a weight given twice', () => {
+    expect(() => new SGD([layerOf('unbuilt', []), layerOf('activation', [])])).toThrow(
+      'Nothing to optimize: 2 layers/weights hold no weights (build the model first)',
+    );
+    // A weightless layer among others is fine (Activation).
+    expect(
+      () => new SGD([layerOf('activation', []), layerOf('dense', [weight('kernel', [2])])]),
+    ).not.toThrow();
     const w = weight('kernel', [2]);
     expect(() => new SGD([w, layerOf('again', [w])])).toThrow('Weight kernel [2] was given twice');
   });
