@@ -157,11 +157,17 @@ function fromTf(t: tf.Tensor): Tensor {
   return { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
 }
 
-export async function tfjsReference(spec: ReferenceSpec): Promise<ReferenceResult> {
+/** tfjs on its cpu backend, without its console banner; for tests that call tfjs directly. */
+export async function readyTfjs(): Promise<typeof tf> {
   // Production mode only silences tfjs' console banner suggesting tfjs-node, which cannot install here (§7).
   if (!backendReady) tf.enableProdMode();
   backendReady ??= tf.setBackend('cpu');
   await backendReady;
+  return tf;
+}
+
+export async function tfjsReference(spec: ReferenceSpec): Promise<ReferenceResult> {
+  await readyTfjs();
   if (spec.layers.length === 0) throw new Error('tfjsReference needs at least one layer');
 
   const adapters = spec.layers.map((layer, i) => adapt(withKerasDefaults(layer), i));
