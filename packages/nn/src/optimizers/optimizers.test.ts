@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../test/finite-diff.ts';
 import { expectAllClose, tfCpu } from '../../test/loss-check.ts';
 import type { Layer, Weight } from '../layers/layer.ts';
+import { BinaryCrossentropy } from '../losses/binary-crossentropy.ts';
+import { Sequential } from '../model/sequential.ts';
 import type { FloatArray } from '../tensor.ts';
 import { Adam } from './adam.ts';
 import type { Optimizer } from './optimizer.ts';
@@ -337,6 +339,36 @@ describe('frozen layers and non-trainable weights', () => {
     expect([...frozenKernel.value]).not.toEqual(frozenBefore);
     expect([...movingMean.value]).toEqual(meanBefore);
     expect(adam.iterations).toBe(3);
+  });
+
+  it('trains a real Sequential with its first layer frozen (Keras trainable=False in the config)', () => {
+    const model = Sequential.fromSpec([
+      { class_name: 'Dense', config: { units: 4, activation: 'tanh', trainable: false } },
+      { class_name: 'BatchNormalization', config: {} },
+      { class_name: 'Dense', config: { units: 1, activation: 'sigmoid' } },
+    ]);
+    model.build([3]);
+    const x = { shape: [8, 3], data: Float32Array.from({ length: 24 }, () => 2 * random() - 1) };
+    const y = { shape: [8, 1], data: Float32Array.from({ length: 8 }, (_, i) => i % 2) };
+    const before = model.getWeights();
+    const adam = new Adam(model.layers, { learningRate: 0.05 });
+    const loss = new BinaryCrossentropy();
+    const losses: number[] = [];
+    for (let step = 0; step < 5; step++) {
+      model.zeroGrad();
+      const { value, dPred } = loss.valueAndGrad(y, model.forwardTrain(x));
+      model.backward(dPred);
+      adam.step();
+      losses.push(value);
+    }
+    const after = model.getWeights();
+    // Frozen Dense kernel and bias: bit-identical. Gamma, beta and the last Dense: trained.
+    expect([0, 1].map((i) => [...after[i].data])).toEqual([0, 1].map((i) => [...before[i].data]));
+    for (const i of [2, 3, 6, 7]) expect([...after[i].data]).not.toEqual([...before[i].data]);
+    expect(losses[4]).toBeLessThan(losses[0]);
+    // Slots exist for every weight marked trainable, the frozen layer's too (it may be unfrozen later):
+    // (2 Dense + gamma, beta + 2 Dense) × (momentum, velocity); the moving statistics have none.
+    expect(adam.getState().slots).toHaveLength(12);
   });
 
   it('rejects layers that are not built yet and a weight given twice', () => {
