@@ -5,7 +5,7 @@ import type { DecodedAudio } from './wav/decode.ts';
 export const TARGET_SAMPLE_RATE = 16_000;
 
 /** Averages the channels of each frame, then resamples (band-limited) to 16 kHz. */
-export function toMono16k(decoded: DecodedAudio): Float32Array {
+export function toMono16k(decoded: DecodedAudio): Float32Array<ArrayBuffer> {
   const { channels, samples, sampleRate } = decoded;
   if (!Number.isInteger(channels) || channels < 1) {
     throw new RangeError(`toMono16k needs at least 1 channel, got ${channels}`);

@@ -40,10 +40,10 @@ interface Plan {
 const plans = new Map<string, Plan>();
 
 /** Converts `samples` from `fromRate` to `toRate` (integer Hz). Equal rates return an unchanged copy. */
-export function resample(samples: Float32Array, fromRate: number, toRate: number): Float32Array {
+export function resample(samples: Float32Array, fromRate: number, toRate: number): Float32Array<ArrayBuffer> {
   checkRate('fromRate', fromRate);
   checkRate('toRate', toRate);
-  if (fromRate === toRate) return samples.slice();
+  if (fromRate === toRate) return Float32Array.from(samples);
   const plan = planFor(fromRate, toRate);
   const { up, down, taps, left, table, exact, phases } = plan;
 

@@ -6,7 +6,7 @@ export interface MfccResult {
   frames: number;
   coeffs: number;
   /** [frames, coeffs], row-major. */
-  data: Float32Array;
+  data: Float32Array<ArrayBuffer>;
 }
 
 const MAX_CACHED_PLANS = 8;

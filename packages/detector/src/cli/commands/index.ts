@@ -1,0 +1,5 @@
+/** Every `kws` subcommand, in the order `kws --help` lists them. New commands register here. */
+import type { Command } from '../command.ts';
+import { mfccCommand } from './mfcc.ts';
+
+export const commands: readonly Command[] = [mfccCommand];
