@@ -128,22 +128,6 @@ export class RecurrentWorkspace {
     this.dxp = allocate(dtype, b * bt * inputSize);
     this.dInput = allocate(dtype, b * bt * inputSize);
   }
-
-  /** Number of elements this workspace holds, for tests and memory accounting. */
-  get size(): number {
-    const arrays = [
-      this.xp,
-      this.gates,
-      this.hs,
-      this.cs,
-      this.extra,
-      this.scratch,
-      this.sequence,
-      this.dGates,
-    ];
-    const own = this.dRec === this.dGates ? [] : [this.dRec];
-    return [...arrays, ...own, this.dh, this.dc, this.dxp, this.dInput].reduce((n, a) => n + a.length, 0);
-  }
 }
 
 /** dst[dOff .. dOff+n) = src[sOff .. sOff+n), without the view object `subarray` would allocate. */
