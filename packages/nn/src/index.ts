@@ -22,3 +22,22 @@ export type { BidirectionalArgs, MergeMode } from './layers/rnn/bidirectional.ts
 export { Bidirectional } from './layers/rnn/bidirectional.ts';
 export type { ModelFileContents, ModelTensor, StorageDType } from './model/file.ts';
 export { MODEL_FILE_FORMAT_VERSION, ModelFileError, readModelFile, writeModelFile } from './model/file.ts';
+export type { ActivationName } from './layers/activations.ts';
+export type { ActivationArgs } from './layers/activation.ts';
+export { Activation } from './layers/activation.ts';
+export type { BatchNormalizationArgs } from './layers/batch-normalization.ts';
+export { BatchNormalization } from './layers/batch-normalization.ts';
+export type { Conv1DArgs, Conv1DPadding } from './layers/conv1d.ts';
+export { Conv1D } from './layers/conv1d.ts';
+export type { DenseArgs } from './layers/dense.ts';
+export { Dense } from './layers/dense.ts';
+export type { TimeDistributedArgs } from './layers/time-distributed.ts';
+export { TimeDistributed } from './layers/time-distributed.ts';
+export type {
+  DeclaredShape,
+  RunResult,
+  RunSpec,
+  SequentialJSON,
+  SequentialOptions,
+} from './model/sequential.ts';
+export { runSpec, Sequential } from './model/sequential.ts';
