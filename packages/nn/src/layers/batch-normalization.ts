@@ -92,6 +92,8 @@ export class BatchNormalization implements Layer {
   }
 
   static fromConfig(config: Record<string, unknown>, ctx: LayerContext): BatchNormalization {
+    // Keras: initializer, regularizer and constraint keys are accepted and ignored. Fresh weights start from
+    // Keras' default initializers, and regularization belongs to the training loss, not to this layer.
     const r = new ConfigReader('BatchNormalization', config).ignore(
       'beta_initializer',
       'gamma_initializer',
@@ -104,8 +106,8 @@ export class BatchNormalization implements Layer {
       'fused',
       'synchronized',
     );
-    // Keras 2 writes `axis: -1` before build and `[rank − 1]` after; only the last axis is supported, which is
-    // checked against the rank in build().
+    // Keras: only the last axis, and no renorm / virtual batches / adjustment. Keras 2 writes `axis: -1` before
+    // build and `[rank − 1]` after; which one it is gets checked against the rank in build().
     const axis = r.read('axis');
     const axisValue = Array.isArray(axis) && axis.length === 1 ? axis[0] : (axis ?? -1);
     if (!Number.isInteger(axisValue)) throw r.error('axis', '-1 (the last axis)', axis);

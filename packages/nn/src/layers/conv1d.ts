@@ -113,6 +113,8 @@ export class Conv1D implements Layer {
   }
 
   static fromConfig(config: Record<string, unknown>, ctx: LayerContext): Conv1D {
+    // Keras: initializer, regularizer and constraint keys are accepted and ignored. Fresh weights start from
+    // Keras' default initializers, and regularization belongs to the training loss, not to this layer.
     const r = new ConfigReader('Conv1D', config).ignore(
       'kernel_initializer',
       'bias_initializer',
@@ -122,6 +124,7 @@ export class Conv1D implements Layer {
       'kernel_constraint',
       'bias_constraint',
     );
+    // Keras: only channels_last and groups 1, the layouts the seed's models use.
     const dataFormat = r.read('data_format');
     if (dataFormat !== undefined && dataFormat !== 'channels_last') {
       throw r.error('data_format', '"channels_last"', dataFormat);

@@ -56,6 +56,8 @@ export class Dense implements Layer {
   }
 
   static fromConfig(config: Record<string, unknown>, ctx: LayerContext): Dense {
+    // Keras: initializer, regularizer and constraint keys are accepted and ignored. Fresh weights start from
+    // Keras' default initializers, and regularization belongs to the training loss, not to this layer.
     const r = new ConfigReader('Dense', config).ignore(
       'kernel_initializer',
       'bias_initializer',

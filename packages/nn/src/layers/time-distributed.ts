@@ -55,7 +55,7 @@ export class TimeDistributed implements Layer {
     return this.ctx.dtype;
   }
 
-  /** Keras: a wrapper's `trainable` is its wrapped layer's. */
+  /** As in Keras, a wrapper's `trainable` is its wrapped layer's. */
   get trainable(): boolean {
     return this.layer.trainable;
   }
