@@ -1,0 +1,315 @@
+/**
+ * `kws synth` as a library function: plans N positive and N negative clips from a seed, synthesizes their
+ * speech with espeak-ng (child processes in parallel), renders and writes them as 16 kHz mono 16-bit WAV with
+ * a manifest, all inside a temporary directory that is renamed into place only when everything succeeded.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { encodeWav } from '@kws/audio';
+import { SAMPLE_RATE } from './augment.ts';
+import {
+  type AugmentationParams,
+  type ClipKind,
+  type ClipPlan,
+  planNegative,
+  planPositive,
+  renderClip,
+  speechRequests,
+} from './clip.ts';
+import { type EngineChoice, type EspeakEngine, resolveEngine, synthesize } from './espeak.ts';
+import { defaultJobs, Limiter, mapConcurrent } from './parallel.ts';
+import {
+  containsKeyword,
+  DEFAULT_KEYWORD,
+  NEGATIVE_MIX,
+  type NegativeKind,
+  PHRASES,
+  SENTENCES,
+} from './phrases.ts';
+import { derive, type Rng } from './random.ts';
+import { type NegativeStreamManifest, writeNegativeStream } from './stream.ts';
+import { type VoiceSet, voicesOf } from './voices.ts';
+
+export const MANIFEST_VERSION = 1;
+
+export interface ClipRecord {
+  /** Path relative to the dataset directory, e.g. `positive/pos-00003.wav`. */
+  file: string;
+  label: 0 | 1;
+  kind: ClipKind;
+  text: string;
+  followText: string | null;
+  voice: string | null;
+  /** espeak-ng words per minute and pitch (0–99), null for silence and noise clips. */
+  speed: number | null;
+  pitch: number | null;
+  augmentation: AugmentationParams;
+  durationS: number;
+  /** Positives: the keyword's first and last active 10 ms frame edges in the clip, seconds. */
+  keywordStartS: number | null;
+  keywordEndS: number | null;
+}
+
+export interface DatasetManifest {
+  version: number;
+  keyword: string;
+  seed: string;
+  voices: VoiceSet;
+  /** The espeak-ng build that spoke the clips: the two agree on timing but not bit for bit. */
+  engine: EspeakEngine;
+  sampleRate: number;
+  countPerClass: number;
+  clips: ClipRecord[];
+  /** The negative stream's manifest (also `stream/stream.json`), when one was asked for. */
+  stream: NegativeStreamManifest | null;
+}
+
+export interface DatasetProgress {
+  done: number;
+  total: number;
+}
+
+export interface DatasetOptions {
+  /** Directory to create; it must not exist (or be empty). */
+  outDir: string;
+  keyword?: string;
+  /** Clips per class (positives, negatives); 0 is allowed when only a stream is wanted. */
+  count: number;
+  /** Also write a negative stream of this many seconds into `stream/` (for FA/h; DESIGN §8 wants ≥ 7200). */
+  streamS?: number;
+  seed?: number | string;
+  voices?: VoiceSet;
+  engine?: EngineChoice;
+  /** espeak-ng processes in flight (binary engine); default one per core. */
+  jobs?: number;
+  onProgress?: (progress: DatasetProgress) => void;
+}
+
+/** The output directory already holds something; nothing was written. */
+export class DatasetExistsError extends Error {
+  constructor(path: string) {
+    super(`output directory ${path} already exists and is not empty; expected a new or empty directory`);
+    this.name = 'DatasetExistsError';
+  }
+}
+
+/** Utterances in the babble pool; babble mixes 4 talkers drawn from it. */
+const BABBLE_POOL_SIZE = 16;
+
+export interface Synthesizer {
+  engine: EspeakEngine;
+  /** Synthesizes one utterance, at most `jobs` at a time. */
+  speak(text: string, voice: string, speed: number, pitch: number): Promise<Float32Array>;
+}
+
+export function createSynthesizer(engine: EngineChoice = 'auto', jobs: number = defaultJobs()): Synthesizer {
+  const resolved = resolveEngine(engine);
+  const limiter = new Limiter(jobs);
+  return {
+    engine: resolved,
+    speak: (text, voice, speed, pitch) =>
+      limiter.run(() => synthesize(text, voice, { speed, pitch, engine: resolved })),
+  };
+}
+
+/**
+ * Other speech to make babble from: sentences and phrases (never the keyword) in voices of the same set,
+ * at espeak-ng's default speed and pitch.
+ */
+export async function buildBabblePool(
+  synth: Synthesizer,
+  voices: readonly string[],
+  keyword: string,
+  seed: number | string,
+): Promise<Float32Array[]> {
+  const texts = [...SENTENCES, ...PHRASES].filter((t) => !containsKeyword(t, keyword));
+  const requests = Array.from({ length: BABBLE_POOL_SIZE }, (_, i) => {
+    const rng = derive(seed, 'babble', i);
+    return { text: rng.pick(texts), voice: rng.pick(voices) };
+  });
+  return mapConcurrent(requests, BABBLE_POOL_SIZE, ({ text, voice }) => synth.speak(text, voice, 175, 50));
+}
+
+/** The negative kind of negative clip `i` of `count`: the shares of NEGATIVE_MIX, interleaved by a shuffle. */
+function negativeKinds(count: number, rng: Rng): NegativeKind[] {
+  const kinds = Object.keys(NEGATIVE_MIX) as NegativeKind[];
+  const out: NegativeKind[] = [];
+  let assigned = 0;
+  kinds.forEach((kind, k) => {
+    // Cumulative rounding, so the shares sum to `count` exactly.
+    const upTo =
+      k === kinds.length - 1
+        ? count
+        : Math.round(count * kinds.slice(0, k + 1).reduce((s, q) => s + NEGATIVE_MIX[q], 0));
+    for (; assigned < upTo; assigned++) out.push(kind);
+  });
+  return rng.shuffled(out);
+}
+
+function planDataset(
+  keyword: string,
+  count: number,
+  seed: number | string,
+  voices: readonly string[],
+): ClipPlan[] {
+  // Voices go round-robin over a seeded shuffle, so every voice gets its share (FRR per voice needs ≥ 100).
+  const posVoices = derive(seed, 'voices', 'positive').shuffled(voices);
+  const negVoices = derive(seed, 'voices', 'negative').shuffled(voices);
+  const kinds = negativeKinds(count, derive(seed, 'kinds'));
+  const plans: ClipPlan[] = [];
+  for (let i = 0; i < count; i++) {
+    plans.push(planPositive(derive(seed, 'plan', 'positive', i), keyword, posVoices[i % posVoices.length]));
+  }
+  for (let i = 0; i < count; i++) {
+    plans.push(
+      planNegative(derive(seed, 'plan', 'negative', i), keyword, negVoices[i % negVoices.length], kinds[i]),
+    );
+  }
+  return plans;
+}
+
+async function prepareTarget(outDir: string): Promise<void> {
+  try {
+    const info = await stat(outDir);
+    if (!info.isDirectory() || (await readdir(outDir)).length > 0) throw new DatasetExistsError(outDir);
+    await rmdir(outDir); // an empty directory is replaced by the rename
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/**
+ * Runs `fill(tmpDir)` in a fresh temporary directory next to `outDir` and renames it to `outDir` when it
+ * resolves; on failure the temporary directory is removed, so a failed run leaves nothing behind.
+ */
+export async function writeDirectoryAtomically<T>(
+  outDir: string,
+  fill: (tmpDir: string) => Promise<T>,
+): Promise<T> {
+  const target = resolve(outDir);
+  await prepareTarget(target);
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = join(
+    dirname(target),
+    `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+  await mkdir(tmp);
+  try {
+    const result = await fill(tmp);
+    await prepareTarget(target); // someone may have created it meanwhile
+    await rename(tmp, target);
+    return result;
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export function checkDatasetOptions(options: DatasetOptions): void {
+  const { count, keyword = DEFAULT_KEYWORD, jobs, streamS } = options;
+  if (!Number.isInteger(count) || count < 0 || count > 1_000_000) {
+    throw new RangeError(`count must be an integer 0–1000000 clips per class, got ${count}`);
+  }
+  if (streamS !== undefined && !(Number.isFinite(streamS) && streamS > 0 && streamS <= 86_400)) {
+    throw new RangeError(`stream length must be in (0, 86400] seconds, got ${streamS}`);
+  }
+  if (count === 0 && streamS === undefined) {
+    throw new RangeError('nothing to generate: count is 0 and no stream length was given');
+  }
+  if (typeof keyword !== 'string' || !/[a-z0-9]/i.test(keyword) || keyword.length > 100) {
+    throw new RangeError(
+      `keyword must be 1–100 characters with a letter or digit, got ${JSON.stringify(keyword)}`,
+    );
+  }
+  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) {
+    throw new RangeError(`jobs must be an integer 1–64, got ${jobs}`);
+  }
+}
+
+/** Generates the dataset and returns its manifest (also written as `manifest.json`). */
+export async function generateDataset(options: DatasetOptions): Promise<DatasetManifest> {
+  checkDatasetOptions(options);
+  const keyword = options.keyword ?? DEFAULT_KEYWORD;
+  const seed = String(options.seed ?? 1);
+  const voiceSet = options.voices ?? 'base';
+  const voices = voicesOf(voiceSet);
+  const jobs = options.jobs ?? defaultJobs();
+  const synth = createSynthesizer(options.engine, jobs);
+  const plans = planDataset(keyword, options.count, seed, voices);
+  const streamS = options.streamS ?? 0;
+  // Progress counts clips, and a stream as one unit per second of it.
+  const total = plans.length + Math.round(streamS);
+  let done = 0;
+  options.onProgress?.({ done, total });
+
+  return writeDirectoryAtomically(options.outDir, async (dir) => {
+    if (plans.length > 0) {
+      await mkdir(join(dir, 'positive'));
+      await mkdir(join(dir, 'negative'));
+    }
+    const babble = await buildBabblePool(synth, voices, keyword, seed);
+    // Twice as many clips in flight as espeak-ng processes, so the processes never wait on the main thread.
+    const clips = await mapConcurrent(plans, 2 * jobs, async (plan, i) => {
+      const speech = await Promise.all(
+        speechRequests(plan).map((text) =>
+          synth.speak(text, plan.voice as string, plan.speedWpm as number, plan.pitch as number),
+        ),
+      );
+      const index = plan.label === 1 ? i : i - options.count;
+      const render = renderClip(plan, speech, derive(seed, 'render', plan.label, index), babble);
+      const file = plan.label === 1 ? `positive/pos-${pad(index)}.wav` : `negative/neg-${pad(index)}.wav`;
+      await writeFile(join(dir, file), encodeWav(render.samples, SAMPLE_RATE));
+      options.onProgress?.({ done: ++done, total });
+      const record: ClipRecord = {
+        file,
+        label: plan.label,
+        kind: plan.kind,
+        text: plan.text,
+        followText: plan.followText,
+        voice: plan.voice,
+        speed: plan.speedWpm,
+        pitch: plan.pitch,
+        augmentation: render.augmentation,
+        durationS: Math.round((render.samples.length / SAMPLE_RATE) * 1e4) / 1e4,
+        keywordStartS: render.keywordStartS,
+        keywordEndS: render.keywordEndS,
+      };
+      return record;
+    });
+    let stream: NegativeStreamManifest | null = null;
+    if (streamS > 0) {
+      await mkdir(join(dir, 'stream'));
+      const before = done;
+      stream = await writeNegativeStream(join(dir, 'stream'), {
+        durationS: streamS,
+        keyword,
+        seed,
+        voices,
+        synth,
+        babble,
+        onProgress: (doneS) => {
+          done = before + Math.round(doneS);
+          options.onProgress?.({ done, total });
+        },
+      });
+    }
+    const manifest: DatasetManifest = {
+      version: MANIFEST_VERSION,
+      keyword,
+      seed,
+      voices: voiceSet,
+      engine: synth.engine,
+      sampleRate: SAMPLE_RATE,
+      countPerClass: options.count,
+      clips,
+      stream,
+    };
+    await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+    return manifest;
+  });
+}
+
+function pad(i: number): string {
+  return String(i).padStart(5, '0');
+}
