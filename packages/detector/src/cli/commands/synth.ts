@@ -2,7 +2,7 @@
  * `kws synth --out DIR [--keyword "hey nova"] [--count N] …`: synthetic positive/negative clips, and optionally
  * a long negative stream for FA/h, spoken by espeak-ng (DESIGN §4). The library side is data/synth.ts.
  */
-import type { EngineChoice } from '../../data/espeak.ts';
+import { type EngineChoice, resolveEngine } from '../../data/espeak.ts';
 import { DEFAULT_KEYWORD } from '../../data/phrases.ts';
 import {
   checkDatasetOptions,
@@ -55,6 +55,11 @@ function toOptions(values: Record<string, string | boolean | undefined>): Datase
   const engine = str('engine') ?? 'auto';
   if (!(ENGINES as readonly string[]).includes(engine)) {
     throw new UsageError(`--engine must be one of ${ENGINES.join(', ')}, got ${JSON.stringify(engine)}`);
+  }
+  try {
+    resolveEngine(engine as EngineChoice);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
   const minutes = str('stream-minutes');
   if (minutes !== undefined && !(/^\d+(\.\d+)?$/.test(minutes) && Number(minutes) > 0)) {
