@@ -93,6 +93,105 @@ describe('Sequential', () => {
     );
   });
 
+  it('accepts layer configs with every key Keras 2 model.to_json() writes', () => {
+    const init = (class_name: string) => ({
+      class_name,
+      config: class_name === 'GlorotUniform' ? { seed: null } : {},
+    });
+    const regs = { kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null };
+    const cons = { kernel_constraint: null, bias_constraint: null };
+    const model = Sequential.fromJSON({
+      class_name: 'Sequential',
+      config: {
+        name: 'kws',
+        layers: [
+          {
+            class_name: 'InputLayer',
+            config: {
+              batch_input_shape: [null, 150, 13],
+              dtype: 'float32',
+              sparse: false,
+              ragged: false,
+              name: 'in',
+            },
+          },
+          {
+            class_name: 'Conv1D',
+            config: {
+              name: 'conv1d',
+              trainable: true,
+              dtype: 'float32',
+              filters: 32,
+              kernel_size: [3],
+              strides: [1],
+              padding: 'same',
+              data_format: 'channels_last',
+              dilation_rate: [1],
+              groups: 1,
+              activation: 'linear',
+              use_bias: true,
+              kernel_initializer: init('GlorotUniform'),
+              bias_initializer: init('Zeros'),
+              ...regs,
+              ...cons,
+            },
+          },
+          {
+            class_name: 'BatchNormalization',
+            config: {
+              name: 'batch_normalization',
+              trainable: true,
+              dtype: 'float32',
+              axis: [2],
+              momentum: 0.99,
+              epsilon: 0.001,
+              center: true,
+              scale: true,
+              beta_initializer: init('Zeros'),
+              gamma_initializer: init('Ones'),
+              moving_mean_initializer: init('Zeros'),
+              moving_variance_initializer: init('Ones'),
+              beta_regularizer: null,
+              gamma_regularizer: null,
+              beta_constraint: null,
+              gamma_constraint: null,
+            },
+          },
+          {
+            class_name: 'Activation',
+            config: { name: 'activation', trainable: true, dtype: 'float32', activation: 'relu' },
+          },
+          {
+            class_name: 'TimeDistributed',
+            config: {
+              name: 'time_distributed',
+              trainable: true,
+              dtype: 'float32',
+              layer: {
+                class_name: 'Dense',
+                config: {
+                  name: 'dense',
+                  trainable: true,
+                  dtype: 'float32',
+                  units: 1,
+                  activation: 'sigmoid',
+                  use_bias: true,
+                  kernel_initializer: init('GlorotUniform'),
+                  bias_initializer: init('Zeros'),
+                  ...regs,
+                  ...cons,
+                },
+              },
+            },
+          },
+        ],
+      },
+    });
+    expect(model.name).toBe('kws');
+    expect(model.build([150, 13])).toEqual([150, 1]);
+    expect(model.weights.length).toBe(8);
+  });
+
   it('names the layer index and class for unknown classes and bad configs', () => {
     expect(() => Sequential.fromSpec([STACK[0], { class_name: 'Dropout', config: { rate: 0.5 } }])).toThrow(
       /layer 1 \(Dropout\): Unknown layer class_name "Dropout"/,
