@@ -1,4 +1,4 @@
-import { type Job, Queue, QueueEvents } from 'bullmq';
+import { type Job, Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { errors } from '../errors.ts';
@@ -36,7 +36,10 @@ export interface JobStatus {
 }
 
 export interface JobTiming {
+  jobId: string;
   outcome: 'completed' | 'failed';
+  /** Epoch ms. */
+  finishedOn: number;
   /** Seconds from enqueue to a worker taking it. */
   waitS: number;
   /** Seconds from a worker taking it to the end. */
@@ -48,8 +51,17 @@ export interface TrainingQueueOptions {
   prefix: string;
   logger: FastifyBaseLogger;
   timeoutMs?: number;
-  /** Called for every job that finishes while this process listens (for metrics). */
-  onJobFinished?: (timing: JobTiming) => void;
+}
+
+/** Longest `close()` waits for the BullMQ queue before dropping the connection. */
+const CLOSE_TIMEOUT_MS = 1_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const ENDED_STATES = new Set(['completed', 'failed', 'unknown']);
@@ -62,7 +74,6 @@ const ENDED_STATES = new Set(['completed', 'failed', 'unknown']);
 export class TrainingQueue {
   readonly queue: Queue<TrainingJobData, TrainingResult>;
   readonly #redis: Redis;
-  readonly #events: QueueEvents | undefined;
   readonly #options: TrainingQueueOptions;
   readonly #timeoutMs: number;
   readonly #where: string;
@@ -93,20 +104,6 @@ export class TrainingQueue {
       prefix: options.prefix,
     });
     this.queue.on('error', (err) => this.#markDown(err));
-    if (options.onJobFinished) {
-      // QueueEvents needs its own blocking connection (no command timeout, retries forever).
-      this.#events = new QueueEvents(TRAINING_QUEUE, {
-        connection: {
-          url: options.redisUrl,
-          connectTimeout: this.#timeoutMs,
-          retryStrategy: (times: number) => Math.min(times * 100, RECONNECT_MAX_MS),
-        },
-        prefix: options.prefix,
-      });
-      this.#events.on('error', (err) => this.#markDown(err));
-      this.#events.on('completed', ({ jobId }) => this.#reportFinished(jobId, 'completed'));
-      this.#events.on('failed', ({ jobId }) => this.#reportFinished(jobId, 'failed'));
-    }
   }
 
   /** Whether the connection is up right now (no round trip). */
@@ -194,10 +191,32 @@ export class TrainingQueue {
     );
   }
 
-  /** Closes the queue, the event listener and the connection; safe to call twice (same promise). */
+  /**
+   * Timings of the most recently finished jobs (at most `limit`, newest first) that finished after
+   * `sinceMs`. Metrics read this at scrape time: no blocking connection, nothing to close.
+   */
+  async finishedSince(sinceMs: number, limit = 100): Promise<JobTiming[]> {
+    return this.#bounded('read finished jobs', async () => {
+      const jobs = await this.queue.getJobs(['completed', 'failed'], 0, limit - 1, false);
+      const timings: JobTiming[] = [];
+      for (const job of jobs) {
+        if (!job?.finishedOn || !job.processedOn || job.finishedOn <= sinceMs) continue;
+        timings.push({
+          jobId: job.id!,
+          outcome: job.failedReason ? 'failed' : 'completed',
+          finishedOn: job.finishedOn,
+          waitS: Math.max(0, job.processedOn - job.timestamp) / 1000,
+          runS: Math.max(0, job.finishedOn - job.processedOn) / 1000,
+        });
+      }
+      return timings;
+    });
+  }
+
+  /** Closes the queue and the connection; safe to call twice (same promise). */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await Promise.allSettled([this.queue.close(), this.#events?.close()]);
+      await withTimeout(this.queue.close(), CLOSE_TIMEOUT_MS).catch(() => {});
       // quit() waits for a reply that never comes when Redis is down: disconnect in that case.
       if (this.#redis.status === 'ready') await this.#redis.quit().catch(() => this.#redis.disconnect());
       else this.#redis.disconnect();
@@ -251,20 +270,6 @@ export class TrainingQueue {
         `${this.#where} is unreachable; queue routes answer 503`,
       );
     this.#down = true;
-  }
-
-  async #reportFinished(jobId: string, outcome: JobTiming['outcome']): Promise<void> {
-    try {
-      const job = await this.#bounded('read a finished job', () => this.queue.getJob(jobId));
-      if (!job?.processedOn || !job.finishedOn) return;
-      this.#options.onJobFinished?.({
-        outcome,
-        waitS: Math.max(0, job.processedOn - job.timestamp) / 1000,
-        runS: Math.max(0, job.finishedOn - job.processedOn) / 1000,
-      });
-    } catch (err) {
-      this.#options.logger.debug({ err: (err as Error).message, jobId }, 'could not time a finished job');
-    }
   }
 }
 

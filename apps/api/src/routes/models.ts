@@ -1,0 +1,161 @@
+import { open } from 'node:fs/promises';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../deps.ts';
+import { errors } from '../errors.ts';
+import type { TrainingJobData } from '../queue/contract.ts';
+import { type ModelFileName, type Store, sha256Hex } from '../store/store.ts';
+import { bearer, errorReplies, userParams } from './schemas.ts';
+
+/** Training needs at least this many stored clips. */
+export const MIN_CLIPS_TO_TRAIN = 3;
+
+const CONTENT_TYPES: Record<ModelFileName, string> = {
+  'model.kws': 'application/octet-stream',
+  'model.json': 'application/json',
+  'weights.bin': 'application/octet-stream',
+};
+
+const binaryReply = {
+  200: { description: 'The file (ETag: its SHA-256)', type: 'string', format: 'binary' },
+  304: { description: 'Not modified (If-None-Match matched the ETag)', type: 'null' },
+  ...errorReplies,
+} as const;
+
+/** Training requests and model downloads (the `.kws` file, and its tfjs form once one exists). */
+export const modelsRoutes: FastifyPluginAsync<Deps> = async (app, { store, auth, queue }) => {
+  app.post<{ Params: { userId: string } }>(
+    '/users/:userId/models',
+    {
+      preParsing: auth.requireOwnerOrAdmin,
+      schema: {
+        summary: `Train a personal model on the stored clips (needs ≥ ${MIN_CLIPS_TO_TRAIN})`,
+        description:
+          'Enqueues a training job. While a job for the same clip set is queued or active, answers that job; ' +
+          'after it ended, a new one. 503 when the queue (Redis) is unreachable.',
+        tags: ['models'],
+        security: bearer,
+        params: userParams,
+        response: {
+          202: { type: 'object', properties: { jobId: { type: 'string' } }, required: ['jobId'] },
+          ...errorReplies,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = request.params;
+      const clips = await store.listClips(userId);
+      if (clips.length < MIN_CLIPS_TO_TRAIN) {
+        throw errors.NOT_ENOUGH_CLIPS(
+          `user ${userId} has ${clips.length} clip(s); training needs at least ${MIN_CLIPS_TO_TRAIN}`,
+        );
+      }
+      const data: TrainingJobData = {
+        userId,
+        clipIds: clips.map((c) => c.clipId),
+        clipSetSha256: sha256Hex(
+          clips
+            .map((c) => `${c.clipId}:${c.sha256}`)
+            .sort()
+            .join('\n'),
+        ),
+        requestedAt: new Date().toISOString(),
+      };
+      const jobId = await queue.enqueue(data);
+      reply.code(202);
+      return { jobId };
+    },
+  );
+
+  app.get<{ Params: { userId: string }; Querystring: { format?: 'kws' | 'tfjs' } }>(
+    '/users/:userId/model',
+    {
+      preParsing: auth.requireOwnerOrAdmin,
+      schema: {
+        summary: 'Download the current model (.kws); ?format=tfjs redirects to the tfjs model.json',
+        tags: ['models'],
+        security: bearer,
+        params: userParams,
+        querystring: {
+          type: 'object',
+          properties: { format: { type: 'string', enum: ['kws', 'tfjs'] } },
+          additionalProperties: false,
+        },
+        response: { ...binaryReply, 308: { description: 'Redirect to the tfjs model.json', type: 'null' } },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = request.params;
+      if (request.query.format === 'tfjs') {
+        return reply.redirect(`/v1/users/${userId}/model/tfjs/model.json`, 308);
+      }
+      return serveModelFile(store, request, reply, userId, 'model.kws');
+    },
+  );
+
+  for (const file of ['model.json', 'weights.bin'] as const) {
+    app.get<{ Params: { userId: string } }>(
+      `/users/:userId/model/tfjs/${file}`,
+      {
+        preParsing: auth.requireOwnerOrAdmin,
+        schema: {
+          summary: `The current model's TensorFlow.js ${file}`,
+          description:
+            'For `tf.loadLayersModel(url, { requestInit })`. 404 KWS_ERR_MODEL_FORMAT_UNAVAILABLE while the ' +
+            'current model has no tfjs export.',
+          tags: ['models'],
+          security: bearer,
+          params: userParams,
+          response: binaryReply,
+        },
+      },
+      async (request, reply) => serveModelFile(store, request, reply, request.params.userId, file),
+    );
+  }
+};
+
+async function serveModelFile(
+  store: Store,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  userId: string,
+  file: ModelFileName,
+) {
+  const current = await store.getCurrentModel(userId);
+  if (!current) {
+    if (!(await store.getUser(userId))) throw errors.USER_NOT_FOUND(`user ${userId} does not exist`);
+    throw errors.MODEL_NOT_FOUND(
+      `user ${userId} has no model yet; POST /v1/users/${userId}/models trains one`,
+    );
+  }
+  const info = current.files[file];
+  if (!info) {
+    throw errors.MODEL_FORMAT_UNAVAILABLE(
+      `model version ${current.version} of user ${userId} has no ${file}: no tfjs export was stored with it`,
+    );
+  }
+  const etag = `"${info.sha256}"`;
+  reply.header('etag', etag);
+  reply.header('cache-control', 'no-cache');
+  reply.header('x-kws-model-version', current.version);
+  if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(store.modelFilePath(userId, current.version, file), 'r');
+  } catch (err) {
+    // The user was deleted between reading `current` and opening the file.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw errors.MODEL_NOT_FOUND(`model version ${current.version} of user ${userId} is gone`);
+    }
+    throw err;
+  }
+  reply.header('content-type', CONTENT_TYPES[file]);
+  reply.header('content-length', info.size);
+  return reply.send(handle.createReadStream());
+}
+
+/** RFC 9110 If-None-Match: `*`, or a list of (possibly weak) entity tags compared weakly. */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
