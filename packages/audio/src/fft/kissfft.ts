@@ -17,6 +17,9 @@ import { type BatchRealFft, checkCount, checkFftArgs, outputStride } from './fft
 /** The part of kissfft-wasm's Emscripten module this file uses. */
 interface KissWasm {
   HEAPF32: Float32Array;
+  HEAP32: Int32Array;
+  /** The instance's exports: its memory and functions under minified names. */
+  asm: Record<string, unknown>;
   _kiss_fftr(cfg: number, timedata: number, freqdata: number): void;
   _malloc(bytes: number): number;
   _free(ptr: number): void;
@@ -64,6 +67,54 @@ async function loadKissFft(): Promise<{ kiss: KissModule; wasm: KissWasm }> {
 const { kiss, wasm } = await loadKissFft();
 
 const F32 = Float32Array.BYTES_PER_ELEMENT;
+
+/**
+ * kissfft-wasm's instance, for wasm code that runs inside it (src/mfcc/wasm-plan.ts): its memory, its raw
+ * `kiss_fftr` export (callable from another module without a trip through JavaScript), its allocator and
+ * its real-FFT configs. Heap views must be re-read after any allocation (memory may have grown).
+ */
+export interface KissInstance {
+  memory: WebAssembly.Memory;
+  kissFftr: (cfg: number, timedata: number, freqdata: number) => void;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+  heapF32(): Float32Array;
+  heapI32(): Int32Array;
+  /** A kissfft `RealFFTConfig` for length n; its `pointer` is the `kiss_fftr_cfg`. */
+  realFftConfig(n: number): { readonly pointer: number; free(): void };
+}
+
+function kissInstance(): KissInstance {
+  const memory = Object.values(wasm.asm).find((value) => value instanceof WebAssembly.Memory);
+  // Emscripten's glue binds `_kiss_fftr` lazily: the first call through it replaces the property with the
+  // raw wasm export. Make that call on a 2-point transform, then insist on getting the export itself.
+  const config = new kiss.RealFFTConfig(2);
+  const buffer = wasm._malloc(8 * F32);
+  wasm._kiss_fftr(config.pointer, buffer, buffer + 2 * F32);
+  wasm._free(buffer);
+  config.free();
+  const kissFftr = wasm._kiss_fftr;
+  if (!(memory instanceof WebAssembly.Memory) || !Object.values(wasm.asm).includes(kissFftr)) {
+    throw new Error(
+      'kissfft-wasm no longer exposes its memory and raw kiss_fftr export (expected version 1.1.2)',
+    );
+  }
+  return {
+    memory,
+    kissFftr,
+    malloc: (bytes) => {
+      const ptr = wasm._malloc(bytes);
+      if (ptr === 0) throw new RangeError(`kissfft-wasm could not allocate ${bytes} bytes`);
+      return ptr;
+    },
+    free: (ptr) => wasm._free(ptr),
+    heapF32: () => wasm.HEAPF32,
+    heapI32: () => wasm.HEAP32,
+    realFftConfig: (n) => new kiss.RealFFTConfig(n),
+  };
+}
+
+export const kissfft: KissInstance = kissInstance();
 
 /**
  * One kissfft real-FFT config and two wasm-heap buffers, [batch, N] in and [batch, N + 2] out, allocated once.

@@ -5,7 +5,7 @@ import { DEFAULT_FEATURE_CONFIG, resolveFeatureConfig } from './config.ts';
 import { dctMatrix } from './dct.ts';
 import { melWeights } from './mel.ts';
 import { mfcc, planFor } from './mfcc.ts';
-import { MfccPlan } from './plan.ts';
+import { ReferenceMfccPlan } from './reference-plan.ts';
 import { hannPeriodic } from './window.ts';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -54,14 +54,52 @@ describe('mfcc against the float64 NumPy implementation of DESIGN §1', () => {
     }
   });
 
-  it('the kissfft path equals the same plan on a float64 reference DFT', () => {
+  it('the wasm kernel agrees with the TypeScript float64 plan on a reference DFT (default config)', () => {
     const config = resolveFeatureConfig();
-    const signal = fixtureSignal('speech-like');
-    const fast = new Float32Array(98 * 13);
-    const slow = new Float32Array(98 * 13);
-    new MfccPlan(config).compute(signal, 0, 98, fast, 0);
-    new MfccPlan(config, new ReferenceBatchRealFft(512, 7)).compute(signal, 0, 98, slow, 0);
-    expect(maxAbsDiff(fast, slow)).toBeLessThan(1e-4);
+    for (const name of ['speech-like', 'chirp', 'white-noise', 'quiet-noise']) {
+      const signal = fixtureSignal(name);
+      const slow = new Float32Array(98 * 13);
+      new ReferenceMfccPlan(config, new ReferenceBatchRealFft(512, 7)).compute(signal, 0, 98, slow, 0);
+      expect(maxAbsDiff(mfcc(signal).data, slow), name).toBeLessThan(1e-3);
+    }
+  });
+
+  it('the wasm kernel handles sizes that are not multiples of its 4-lane vectors', () => {
+    const config = { frame_length: 397, frame_step: 101, fft_length: 520, num_mel_bins: 37, num_mfcc: 11 };
+    const resolved = resolveFeatureConfig(config);
+    const signal = fixtureSignal('speech-like').subarray(0, 5003);
+    const got = mfcc(signal, config);
+    const want = new Float32Array(got.frames * 11);
+    new ReferenceMfccPlan(resolved, new ReferenceBatchRealFft(520, 5)).compute(
+      signal,
+      0,
+      got.frames,
+      want,
+      0,
+    );
+    expect(got.frames).toBe(1 + Math.floor((5003 - 397) / 101));
+    expect(maxAbsDiff(got.data, want)).toBeLessThan(1e-3);
+  });
+
+  it('inputs longer than one kernel call (1024 frames) are processed in chunks without seams', () => {
+    const noise = new Float32Array(16000 * 25);
+    for (let i = 0; i < noise.length; i++) noise[i] = Math.sin(i * 12.9898) * 0.5 * Math.sin(i / 3000);
+    const got = mfcc(noise);
+    const want = new Float32Array(got.frames * 13);
+    new ReferenceMfccPlan(resolveFeatureConfig()).compute(noise, 0, got.frames, want, 0);
+    expect(got.frames).toBe(2498);
+    expect(maxAbsDiff(got.data, want)).toBeLessThan(1e-3);
+  });
+
+  it('refuses to return Inf/NaN features: overflowing or NaN input throws, naming the frame', () => {
+    const loud = new Float32Array(800);
+    loud[500] = 1e30;
+    expect(() => mfcc(loud)).toThrow(
+      'mfcc: frame 1 peaks at 1.0000000150474662e+30, overflowing float32 power',
+    );
+    const nan = new Float32Array(800);
+    nan[10] = Number.NaN;
+    expect(() => mfcc(nan)).toThrow('mfcc: frame 0 contains NaN');
   });
 });
 

@@ -1,6 +1,7 @@
 /** Batch MFCC extraction (DESIGN §1). */
 import { configKey, type FeatureConfig, frameCount, resolveFeatureConfig } from './config.ts';
-import { MfccPlan } from './plan.ts';
+import type { MfccPlan } from './plan.ts';
+import { WasmMfccPlan } from './wasm-plan.ts';
 
 export interface MfccResult {
   frames: number;
@@ -17,7 +18,7 @@ export function planFor(config: FeatureConfig): MfccPlan {
   const key = configKey(config);
   let plan = plans.get(key);
   if (!plan) {
-    plan = new MfccPlan(config);
+    plan = new WasmMfccPlan(config);
     if (plans.size >= MAX_CACHED_PLANS) plans.delete(plans.keys().next().value as string);
     plans.set(key, plan);
   }

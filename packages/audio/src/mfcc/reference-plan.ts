@@ -1,6 +1,8 @@
 /**
- * Everything one feature configuration needs, built once: window, sparse mel weights, DCT matrix, the FFT
- * and scratch buffers. `compute` then runs DESIGN §1 steps 2–6 over any run of frames without allocating.
+ * DESIGN §1 steps 1–6 in plain TypeScript with float64 arithmetic after the FFT, over any `BatchRealFft`.
+ * The production path is the wasm kernel (wasm-plan.ts); this one is its independent cross-check, and with
+ * the O(N²) reference DFT it has no float32 FFT in it at all. Tables are built once, nothing is allocated
+ * per call.
  */
 import type { BatchRealFft } from '../fft/fft.ts';
 import { outputStride } from '../fft/fft.ts';
@@ -8,12 +10,13 @@ import { kissBatchRealFft } from '../fft/kissfft.ts';
 import type { FeatureConfig } from './config.ts';
 import { dctMatrix } from './dct.ts';
 import { type SparseMelWeights, sparseMelWeights } from './mel.ts';
+import { checkComputeArgs, type MfccPlan } from './plan.ts';
 import { hannPeriodic } from './window.ts';
 
 /** Frames per FFT call: enough to amortize the JS → wasm calls, small enough to stay in cache. */
-export const FFT_BATCH = 32;
+const FFT_BATCH = 32;
 
-export class MfccPlan {
+export class ReferenceMfccPlan implements MfccPlan {
   readonly config: FeatureConfig;
   private readonly fft: BatchRealFft;
   /** [frame_length] */
@@ -40,23 +43,10 @@ export class MfccPlan {
     this.logMel = new Float64Array(config.num_mel_bins);
   }
 
-  /**
-   * Writes `frames` rows of MFCCs into `out` starting at row `outRow`; frame f starts at sample
-   * `start + f · frame_step` of `samples`, which must hold all of it.
-   */
   compute(samples: Float32Array, start: number, frames: number, out: Float32Array, outRow: number): void {
     const { frame_length: length, frame_step: step, num_mfcc: coeffs, num_mel_bins: mels } = this.config;
-    if (frames <= 0) return;
-    if (start < 0 || start + (frames - 1) * step + length > samples.length) {
-      throw new RangeError(
-        `MfccPlan.compute: ${frames} frames from sample ${start} need ${start + (frames - 1) * step + length} samples, got ${samples.length}`,
-      );
-    }
-    if ((outRow + frames) * coeffs > out.length) {
-      throw new RangeError(
-        `MfccPlan.compute: output holds ${out.length / coeffs} rows, needs ${outRow + frames}`,
-      );
-    }
+    checkComputeArgs(this.config, samples, start, frames, out, outRow);
+    if (frames === 0) return;
     const size = this.fft.size;
     const stride = outputStride(size);
     const window = this.window;

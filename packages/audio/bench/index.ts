@@ -1,0 +1,114 @@
+/**
+ * Front-end speed on one core: `npm run bench -w @kws/audio` (add `-- --json` for one JSON line).
+ *
+ * - MFCC of 10 s of 16 kHz audio (998 frames) by `mfcc()`, as × real time: median of many runs after warm-up.
+ * - meyda 5.6 MFCC over the same frame starts in the same run. meyda wants power-of-two buffers, so it gets
+ *   512-sample frames at the same 160-sample hop (its frames differ; this compares speed only).
+ * - the raw 512-point real FFT (kissfft-wasm behind our batch interface) in µs per frame, and kissfft-wasm's
+ *   own one-shot `rfft()` for comparison.
+ */
+import { createRequire } from 'node:module';
+import { kissBatchRealFft } from '../src/fft/kissfft.ts';
+import { mfcc } from '../src/index.ts';
+
+interface MeydaLike {
+  bufferSize: number;
+  sampleRate: number;
+  melBands: number;
+  numberOfMFCCCoefficients: number;
+  windowingFunction: string;
+  extract(feature: 'mfcc', signal: Float32Array): number[];
+}
+
+const require = createRequire(import.meta.url);
+const json = process.argv.includes('--json');
+const SECONDS = 10;
+const RATE = 16000;
+
+/** Speech-like test audio: two gliding harmonics under a syllable envelope, plus noise (deterministic). */
+function testSignal(): Float32Array {
+  const x = new Float32Array(SECONDS * RATE);
+  let seed = 12345;
+  for (let i = 0; i < x.length; i++) {
+    seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+    const t = i / RATE;
+    const envelope = Math.max(0, Math.sin(2 * Math.PI * 3 * t));
+    const voice =
+      Math.sin(2 * Math.PI * (150 + 30 * Math.sin(t)) * t) + 0.5 * Math.sin(2 * Math.PI * 1200 * t);
+    x[i] = 0.3 * envelope * voice + 0.01 * (seed / 2 ** 32 - 0.5);
+  }
+  return x;
+}
+
+/** Median wall time in ms of `fn` over `runs` runs, after `warmup` unmeasured runs. */
+function medianMs(fn: () => void, runs: number, warmup: number): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const signal = testSignal();
+const frames = mfcc(signal).frames;
+
+const oursMs = medianMs(() => mfcc(signal), 300, 100);
+
+const Meyda = require('meyda') as MeydaLike;
+Meyda.bufferSize = 512;
+Meyda.sampleRate = RATE;
+Meyda.melBands = 40;
+Meyda.numberOfMFCCCoefficients = 13;
+Meyda.windowingFunction = 'hanning';
+const meydaFrames = 1 + Math.floor((signal.length - 512) / 160);
+let sink = 0;
+const meydaMs = medianMs(
+  () => {
+    for (let f = 0; f < meydaFrames; f++)
+      sink += Meyda.extract('mfcc', signal.subarray(f * 160, f * 160 + 512))[0];
+  },
+  15,
+  3,
+);
+
+const fft = kissBatchRealFft(512, 32);
+fft.input().set(signal.subarray(0, 32 * 512));
+const fftBatchUs = (medianMs(() => fft.transform(32), 2000, 500) * 1000) / 32;
+const kiss = require('kissfft-wasm') as { rfft(input: Float32Array): Float32Array };
+const frame = signal.slice(0, 512);
+const fftOneShotUs = medianMs(() => kiss.rfft(frame), 5000, 1000) * 1000;
+
+const result = {
+  node: process.version,
+  seconds: SECONDS,
+  frames,
+  mfccMs: oursMs,
+  mfccRealTime: (SECONDS * 1000) / oursMs,
+  usPerFrame: (oursMs * 1000) / frames,
+  meydaMs,
+  meydaRealTime: (SECONDS * 1000) / meydaMs,
+  speedupVsMeyda: meydaMs / oursMs,
+  fft512UsPerFrame: fftBatchUs,
+  kissfftRfftOneShotUs: fftOneShotUs,
+};
+if (sink === Number.POSITIVE_INFINITY) process.stderr.write('unreachable\n'); // keeps meyda's result live
+if (json) {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} else {
+  const f = (v: number, d = 2) => v.toFixed(d);
+  process.stdout.write(
+    [
+      `MFCC, ${SECONDS} s of 16 kHz audio (${frames} frames), one core, median of 300 runs after 100 warm-up (${process.version}):`,
+      `  @kws/audio mfcc(): ${f(oursMs, 3)} ms = ${f(result.mfccRealTime, 0)}× real time (${f(result.usPerFrame)} µs/frame)`,
+      `  meyda 5.6.3 mfcc (512-sample frames, hop 160, ${meydaFrames} frames, median of 15): ${f(meydaMs, 1)} ms = ${f(result.meydaRealTime, 0)}× real time`,
+      `  speed-up over meyda: ${f(result.speedupVsMeyda, 1)}×`,
+      `  512-point real FFT (kissfft-wasm, reused config and buffers, batches of 32): ${f(fftBatchUs)} µs/frame`,
+      `  512-point real FFT (kissfft-wasm one-shot rfft()): ${f(fftOneShotUs)} µs/call`,
+      '',
+    ].join('\n'),
+  );
+}
