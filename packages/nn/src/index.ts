@@ -41,3 +41,5 @@ export type {
   SequentialOptions,
 } from './model/sequential.ts';
 export { runSpec, Sequential } from './model/sequential.ts';
+export type { LoadedModel, SaveModelOptions } from './model/save.ts';
+export { loadModel, saveModel } from './model/save.ts';
