@@ -21,6 +21,7 @@ interface KissWasm {
   /** The instance's exports: its memory and functions under minified names. */
   asm: Record<string, unknown>;
   _kiss_fftr(cfg: number, timedata: number, freqdata: number): void;
+  _kiss_fft(cfg: number, fin: number, fout: number): void;
   _malloc(bytes: number): number;
   _free(ptr: number): void;
 }
@@ -70,12 +71,12 @@ const F32 = Float32Array.BYTES_PER_ELEMENT;
 
 /**
  * kissfft-wasm's instance, for wasm code that runs inside it (src/mfcc/wasm-plan.ts): its memory, its raw
- * `kiss_fftr` export (callable from another module without a trip through JavaScript), its allocator and
+ * `kiss_fft` export (callable from another module without a trip through JavaScript), its allocator and
  * its real-FFT configs. Heap views must be re-read after any allocation (memory may have grown).
  */
 export interface KissInstance {
   memory: WebAssembly.Memory;
-  kissFftr: (cfg: number, timedata: number, freqdata: number) => void;
+  kissFft: (cfg: number, fin: number, fout: number) => void;
   malloc(bytes: number): number;
   free(ptr: number): void;
   heapF32(): Float32Array;
@@ -86,22 +87,23 @@ export interface KissInstance {
 
 function kissInstance(): KissInstance {
   const memory = Object.values(wasm.asm).find((value) => value instanceof WebAssembly.Memory);
-  // Emscripten's glue binds `_kiss_fftr` lazily: the first call through it replaces the property with the
-  // raw wasm export. Make that call on a 2-point transform, then insist on getting the export itself.
+  // Emscripten's glue binds `_kiss_fft` lazily: the first call through it replaces the property with the
+  // raw wasm export. Make that call (a 1-point complex FFT, the sub-state of a 2-point real config), then
+  // insist on getting the export itself.
   const config = new kiss.RealFFTConfig(2);
-  const buffer = wasm._malloc(8 * F32);
-  wasm._kiss_fftr(config.pointer, buffer, buffer + 2 * F32);
+  const buffer = wasm._malloc(4 * F32);
+  wasm._kiss_fft(wasm.HEAP32[config.pointer / 4], buffer, buffer + 2 * F32);
   wasm._free(buffer);
   config.free();
-  const kissFftr = wasm._kiss_fftr;
-  if (!(memory instanceof WebAssembly.Memory) || !Object.values(wasm.asm).includes(kissFftr)) {
+  const kissFft = wasm._kiss_fft;
+  if (!(memory instanceof WebAssembly.Memory) || !Object.values(wasm.asm).includes(kissFft)) {
     throw new Error(
-      'kissfft-wasm no longer exposes its memory and raw kiss_fftr export (expected version 1.1.2)',
+      'kissfft-wasm no longer exposes its memory and raw kiss_fft export (expected version 1.1.2)',
     );
   }
   return {
     memory,
-    kissFftr,
+    kissFft,
     malloc: (bytes) => {
       const ptr = wasm._malloc(bytes);
       if (ptr === 0) throw new RangeError(`kissfft-wasm could not allocate ${bytes} bytes`);

@@ -1,6 +1,8 @@
 /**
  * The production MFCC path: wasm/mfcc_kernel.c (WebAssembly SIMD) running inside kissfft-wasm's memory and
- * calling its `kiss_fftr` directly, so a batch of frames is one JS → wasm call (DESIGN §1 steps 1–6).
+ * calling its `kiss_fft` directly, so a batch of frames is one JS → wasm call (DESIGN §1 steps 1–6). The
+ * FFT is a kissfft `RealFFTConfig` used the way kiss_fftr uses it (its complex sub-state, then its
+ * super-twiddles), with that last split step vectorized in the kernel.
  *
  * Tables (window, per-filter mel weights, transposed DCT) and every buffer are allocated once per plan
  * with kissfft's allocator; `compute` copies samples in and coefficients out, at most CHUNK_FRAMES frames
@@ -23,13 +25,29 @@ interface KernelExports {
 
 const kernel = new WebAssembly.Instance(
   new WebAssembly.Module(readFileSync(new URL('./mfcc_kernel.wasm', import.meta.url))),
-  { env: { memory: kissfft.memory }, kissfft: { kiss_fftr: kissfft.kissFftr } },
+  { env: { memory: kissfft.memory }, kissfft: { kiss_fft: kissfft.kissFft } },
 ).exports as unknown as KernelExports;
 
 const roundUp4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 /** Field order of `struct plan` in wasm/mfcc_kernel.c: 18 four-byte fields. */
 const PLAN_FIELDS = 18;
+
+/**
+ * A kissfft real-FFT config for length n, opened up: kiss_fftr_state is { kiss_fft_cfg substate;
+ * kiss_fft_cpx *tmpbuf; kiss_fft_cpx *super_twiddles; } and the sub-state starts { int nfft; int inverse; }.
+ * The checks pin that layout (kissfft-wasm 1.1.2); the config lives as long as the process.
+ */
+function realFftParts(n: number): { substate: number; superTwiddles: number } {
+  const config = kissfft.realFftConfig(n);
+  const heap = kissfft.heapI32();
+  const substate = heap[config.pointer / 4];
+  const superTwiddles = heap[config.pointer / 4 + 2];
+  if (heap[substate / 4] !== n / 2 || heap[substate / 4 + 1] !== 0) {
+    throw new Error(`kissfft real-FFT config for ${n} points does not have the kissfft 1.1.2 layout`);
+  }
+  return { substate, superTwiddles };
+}
 
 export class WasmMfccPlan implements MfccPlan {
   readonly config: FeatureConfig;
@@ -77,7 +95,6 @@ export class WasmMfccPlan implements MfccPlan {
       offsets.push(weights.length);
       for (let k = first; k < first + width; k++) weights.push(k < bins ? dense[k * mels + m] : 0);
     }
-    const maxWidth = Math.max(...widths);
     const dct = dctMatrix(coeffs, mels);
     const dctT = new Float32Array(mels * 4 * coeffBlocks);
     for (let m = 0; m < mels; m++) {
@@ -96,16 +113,15 @@ export class WasmMfccPlan implements MfccPlan {
       kissfft.heapI32().set(values, ptr / 4);
       return ptr;
     };
-    const fft = kissfft.realFftConfig(n);
+    const fft = realFftParts(n);
     const fields = [
-      fft.pointer,
+      fft.substate,
       n,
       length,
       step,
       mels,
       coeffs,
       0, // log_offset, written as a float below
-      binCount,
       floats(hannPeriodic(length)),
       ints(starts),
       ints(widths),
@@ -113,9 +129,10 @@ export class WasmMfccPlan implements MfccPlan {
       floats(weights),
       floats(dctT),
       floats([], n),
-      floats([], 2 * binCount),
-      floats([], Math.max(binCount, Math.max(...starts.map((s, m) => s + widths[m]))) + maxWidth),
+      floats([], n),
+      floats([], Math.max(binCount, ...starts.map((s, m) => s + widths[m])) + 4),
       floats([], roundUp4(mels)),
+      fft.superTwiddles,
     ];
     if (fields.length !== PLAN_FIELDS) throw new Error('struct plan layout mismatch');
     this.plan = ints(fields);
