@@ -3,33 +3,7 @@
  * differences of a scalar function of one array, and evaluating a loss in tfjs with `tf.grad`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { expect } from 'vitest';
 import type { FloatArray, Tensor } from '../src/tensor.ts';
-
-/** Parity tolerance of packages/nn: |a − b| ≤ atol + rtol·|b|. */
-export function expectAllClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  rtol = 1e-4,
-  atol = 1e-5,
-  what = 'value',
-): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  let worst = -1;
-  let worstExcess = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const excess = Math.abs(actual[i] - expected[i]) - (atol + rtol * Math.abs(expected[i]));
-    if (!(excess <= worstExcess)) {
-      worst = i;
-      worstExcess = Number.isNaN(excess) ? Number.POSITIVE_INFINITY : excess;
-    }
-  }
-  if (worst >= 0) {
-    expect.fail(
-      `${what}[${worst}] = ${actual[worst]} but expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`,
-    );
-  }
-}
 
 /**
  * Central differences of `f` with respect to every element of `x` (restored afterwards):

@@ -7,10 +7,12 @@
  * Keys a spec omits mean TF2 Keras defaults; where tfjs-layers defaults differ they are filled in explicitly
  * before tfjs sees the config (see `withKerasDefaults`).
  */
+
 import * as tf from '@tensorflow/tfjs';
 import type { LayerSpec } from '../src/layers/layer.ts';
 import { type RunResult, runSpec, Sequential } from '../src/model/sequential.ts';
 import { sizeOf, type Tensor } from '../src/tensor.ts';
+import { assertClose, PARITY_TOLERANCE } from './assert-close.ts';
 import { randomTensor, seededRandom } from './finite-diff.ts';
 
 export interface ReferenceSpec {
@@ -241,36 +243,19 @@ export async function tfjsReference(spec: ReferenceSpec): Promise<ReferenceResul
   }
 }
 
-/** DESIGN §2 parity tolerance: |a − b| ≤ 1e-5 + 1e-4·|b|. */
-export const PARITY_TOLERANCE = { atol: 1e-5, rtol: 1e-4 } as const;
+export { PARITY_TOLERANCE };
 
-/**
- * Throws, naming `what`, the first index and both values, unless `actual` has `expected`'s shape and every
- * element satisfies |a − b| ≤ atol + rtol·|b|.
- */
+/** `assertClose` for tensors: the shapes must be equal too. */
 export function assertAllClose(
   what: string,
   actual: Tensor,
   expected: Tensor,
-  { atol, rtol }: { atol: number; rtol: number } = PARITY_TOLERANCE,
+  tolerance: { atol?: number; rtol?: number } = PARITY_TOLERANCE,
 ): void {
   if (actual.shape.length !== expected.shape.length || actual.shape.some((d, i) => d !== expected.shape[i])) {
     throw new Error(`${what}: shape [${actual.shape.join(', ')}], expected [${expected.shape.join(', ')}]`);
   }
-  let first = -1;
-  let failures = 0;
-  for (let i = 0; i < expected.data.length; i++) {
-    const a = actual.data[i];
-    const b = expected.data[i];
-    const ok = (Number.isNaN(a) && Number.isNaN(b)) || Math.abs(a - b) <= atol + rtol * Math.abs(b);
-    if (!ok && failures++ === 0) first = i;
-  }
-  if (failures > 0) {
-    throw new Error(
-      `${what}: element ${first} is ${actual.data[first]}, expected ${expected.data[first]} ` +
-        `(atol ${atol}, rtol ${rtol}; ${failures} of ${expected.data.length} elements differ)`,
-    );
-  }
+  assertClose(what, actual.data, expected.data, tolerance);
 }
 
 /**

@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { assertClose } from '../../test/assert-close.ts';
 import { seededRandom } from '../../test/finite-diff.ts';
-import { centralDifferences, expectAllClose, tfCpu, tfjsLoss, uniformTensor } from '../../test/loss-check.ts';
+import { centralDifferences, tfCpu, tfjsLoss, uniformTensor } from '../../test/loss-check.ts';
 import { ShapeError, type Tensor } from '../tensor.ts';
 import { BinaryCrossentropy } from './binary-crossentropy.ts';
 
@@ -40,10 +41,10 @@ describe('BinaryCrossentropy from probabilities against tfjs', () => {
     const weights = uniform([3, 7], 0, 2);
     const ours = new BinaryCrossentropy().valueAndGrad(yTrue, yPred, weights);
     const ref = await tfjsLoss(tfBceProbs(t), yTrue, yPred, weights.data);
-    expectAllClose([ours.value], [ref.value], 1e-5, 1e-6, 'loss');
+    assertClose('loss', [ours.value], [ref.value], { rtol: 1e-5, atol: 1e-6 });
     expect(ours.dPred.shape).toEqual([3, 7, 1]);
     expect(ours.dPred.data).toBeInstanceOf(Float32Array);
-    expectAllClose(ours.dPred.data, ref.dPred, 1e-4, 1e-6, 'dPred');
+    assertClose('dPred', ours.dPred.data, ref.dPred, { rtol: 1e-4, atol: 1e-6 });
   });
 
   it('averages over a last axis of several outputs, as Keras does before the batch mean', async () => {
@@ -52,8 +53,8 @@ describe('BinaryCrossentropy from probabilities against tfjs', () => {
     const yPred = uniform([4, 3], 0.05, 0.95);
     const ours = new BinaryCrossentropy().valueAndGrad(yTrue, yPred);
     const ref = await tfjsLoss(tfBceProbs(t), yTrue, yPred);
-    expectAllClose([ours.value], [ref.value], 1e-5, 1e-6, 'loss');
-    expectAllClose(ours.dPred.data, ref.dPred, 1e-4, 1e-6, 'dPred');
+    assertClose('loss', [ours.value], [ref.value], { rtol: 1e-5, atol: 1e-6 });
+    assertClose('dPred', ours.dPred.data, ref.dPred, { rtol: 1e-4, atol: 1e-6 });
   });
 
   it('clips to [1e-7, 1 - 1e-7] in float32 like Keras, with zero gradient outside the range', async () => {
@@ -63,9 +64,9 @@ describe('BinaryCrossentropy from probabilities against tfjs', () => {
     const ours = new BinaryCrossentropy().valueAndGrad(yTrue, yPred);
     const ref = await tfjsLoss(tfBceProbs(t), yTrue, yPred);
     // log(1 - float32(1 - 1e-7)) = log(1.19e-7), not log(1e-7): only the float32-rounded bound matches.
-    expectAllClose([ours.value], [ref.value], 1e-6, 0, 'loss');
+    assertClose('loss', [ours.value], [ref.value], { rtol: 1e-6, atol: 0 });
     expect([...ours.dPred.data.subarray(0, 4)]).toEqual([0, 0, 0, 0]);
-    expectAllClose(ours.dPred.data, ref.dPred, 1e-4, 1e-6, 'dPred');
+    assertClose('dPred', ours.dPred.data, ref.dPred, { rtol: 1e-4, atol: 1e-6 });
   });
 
   it('broadcasts [batch] weights over time and squeezes [batch, time, 1] weights', async () => {
@@ -76,9 +77,9 @@ describe('BinaryCrossentropy from probabilities against tfjs', () => {
     const perSequence = bce.value(yTrue, yPred, { shape: [2], data: Float32Array.of(0.25, 3) });
     const expanded = Float32Array.from({ length: 10 }, (_, i) => (i < 5 ? 0.25 : 3));
     const ref = await tfjsLoss(tfBceProbs(t), yTrue, yPred, expanded);
-    expectAllClose([perSequence], [ref.value], 1e-5, 1e-6, 'per-sequence');
+    assertClose('per-sequence', [perSequence], [ref.value], { rtol: 1e-5, atol: 1e-6 });
     const squeezed = bce.value(yTrue, yPred, { shape: [2, 5, 1], data: expanded });
-    expectAllClose([squeezed], [ref.value], 1e-5, 1e-6, 'trailing 1');
+    assertClose('trailing 1', [squeezed], [ref.value], { rtol: 1e-5, atol: 1e-6 });
   });
 });
 
@@ -92,8 +93,8 @@ describe('BinaryCrossentropy from logits against tfjs', () => {
     const ours = new BinaryCrossentropy({ fromLogits: true }).valueAndGrad(yTrue, yPred, weights);
     const ref = await tfjsLoss(tfBceLogits(t), yTrue, yPred, weights.data);
     expect(Number.isFinite(ours.value)).toBe(true);
-    expectAllClose([ours.value], [ref.value], 1e-5, 1e-6, 'loss');
-    expectAllClose(ours.dPred.data, ref.dPred, 1e-4, 1e-6, 'dPred');
+    assertClose('loss', [ours.value], [ref.value], { rtol: 1e-5, atol: 1e-6 });
+    assertClose('dPred', ours.dPred.data, ref.dPred, { rtol: 1e-4, atol: 1e-6 });
   });
 
   it('equals the probability form where no clipping happens', () => {
@@ -117,8 +118,8 @@ describe('BinaryCrossentropy class weights', () => {
     for (const fromLogits of [false, true]) {
       const ours = new BinaryCrossentropy({ fromLogits, classWeights }).valueAndGrad(yTrue, yPred, sw);
       const ref = await tfjsLoss(fromLogits ? tfBceLogits(t) : tfBceProbs(t), yTrue, yPred, rowWeights);
-      expectAllClose([ours.value], [ref.value], 1e-5, 1e-6, `loss fromLogits=${fromLogits}`);
-      expectAllClose(ours.dPred.data, ref.dPred, 1e-4, 1e-6, `dPred fromLogits=${fromLogits}`);
+      assertClose(`loss fromLogits=${fromLogits}`, [ours.value], [ref.value], { rtol: 1e-5, atol: 1e-6 });
+      assertClose(`dPred fromLogits=${fromLogits}`, ours.dPred.data, ref.dPred, { rtol: 1e-4, atol: 1e-6 });
     }
   });
 
@@ -157,7 +158,7 @@ describe('BinaryCrossentropy gradient by float64 finite differences', () => {
       const bce = new BinaryCrossentropy(c.args);
       const analytic = Float64Array.from(bce.valueAndGrad(yTrue, yPred, weights).dPred.data);
       const numeric = centralDifferences(() => bce.value(yTrue, yPred, weights), yPred.data);
-      expectAllClose(analytic, numeric, 1e-6, 1e-9, 'dPred');
+      assertClose('dPred', analytic, numeric, { rtol: 1e-6, atol: 1e-9 });
     });
   }
 });

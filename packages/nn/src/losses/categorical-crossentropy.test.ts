@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { assertClose } from '../../test/assert-close.ts';
 import { seededRandom } from '../../test/finite-diff.ts';
-import { centralDifferences, expectAllClose, tfCpu, tfjsLoss, uniformTensor } from '../../test/loss-check.ts';
+import { centralDifferences, tfCpu, tfjsLoss, uniformTensor } from '../../test/loss-check.ts';
 import type { Tensor } from '../tensor.ts';
 import { CategoricalCrossentropy } from './categorical-crossentropy.ts';
 
@@ -45,8 +46,8 @@ describe('CategoricalCrossentropy against tfjs', () => {
     const weights = uniform([2, 4], 0, 2);
     const ours = new CategoricalCrossentropy().valueAndGrad(yTrue, yPred, weights);
     const ref = await tfjsLoss(tfCce(t), yTrue, yPred, weights.data);
-    expectAllClose([ours.value], [ref.value], 1e-5, 1e-6, 'loss');
-    expectAllClose(ours.dPred.data, ref.dPred, 1e-4, 1e-6, 'dPred');
+    assertClose('loss', [ours.value], [ref.value], { rtol: 1e-5, atol: 1e-6 });
+    assertClose('dPred', ours.dPred.data, ref.dPred, { rtol: 1e-4, atol: 1e-6 });
   });
 
   it('matches from logits, including rows with large logits', async () => {
@@ -57,8 +58,8 @@ describe('CategoricalCrossentropy against tfjs', () => {
     const ours = new CategoricalCrossentropy({ fromLogits: true }).valueAndGrad(yTrue, yPred);
     const ref = await tfjsLoss(tfCceLogits(t), yTrue, yPred);
     expect(Number.isFinite(ours.value)).toBe(true);
-    expectAllClose([ours.value], [ref.value], 1e-5, 1e-6, 'loss');
-    expectAllClose(ours.dPred.data, ref.dPred, 1e-4, 1e-6, 'dPred');
+    assertClose('loss', [ours.value], [ref.value], { rtol: 1e-5, atol: 1e-6 });
+    assertClose('dPred', ours.dPred.data, ref.dPred, { rtol: 1e-4, atol: 1e-6 });
   });
 });
 
@@ -71,7 +72,7 @@ describe('CategoricalCrossentropy gradient by float64 finite differences', () =>
       const cce = new CategoricalCrossentropy({ fromLogits });
       const analytic = Float64Array.from(cce.valueAndGrad(yTrue, yPred, weights).dPred.data);
       const numeric = centralDifferences(() => cce.value(yTrue, yPred, weights), yPred.data);
-      expectAllClose(analytic, numeric, 1e-6, 1e-9, 'dPred');
+      assertClose('dPred', analytic, numeric, { rtol: 1e-6, atol: 1e-9 });
     });
   }
 });

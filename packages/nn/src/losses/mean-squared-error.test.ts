@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { assertClose } from '../../test/assert-close.ts';
 import { seededRandom } from '../../test/finite-diff.ts';
-import { centralDifferences, expectAllClose, tfCpu, tfjsLoss, uniformTensor } from '../../test/loss-check.ts';
+import { centralDifferences, tfCpu, tfjsLoss, uniformTensor } from '../../test/loss-check.ts';
 import type { Tensor } from '../tensor.ts';
 import { MeanSquaredError } from './mean-squared-error.ts';
 
@@ -25,8 +26,8 @@ describe('MeanSquaredError', () => {
     const weights = uniform([2, 5], 0, 1);
     const ours = new MeanSquaredError().valueAndGrad(yTrue, yPred, weights);
     const ref = await tfjsLoss((y, p) => t.metrics.meanSquaredError(y, p), yTrue, yPred, weights.data);
-    expectAllClose([ours.value], [ref.value], 1e-5, 1e-6, 'loss');
-    expectAllClose(ours.dPred.data, ref.dPred, 1e-4, 1e-6, 'dPred');
+    assertClose('loss', [ours.value], [ref.value], { rtol: 1e-5, atol: 1e-6 });
+    assertClose('dPred', ours.dPred.data, ref.dPred, { rtol: 1e-4, atol: 1e-6 });
   });
 
   it('agrees with float64 finite differences', () => {
@@ -36,6 +37,6 @@ describe('MeanSquaredError', () => {
     const mse = new MeanSquaredError();
     const analytic = Float64Array.from(mse.valueAndGrad(yTrue, yPred, weights).dPred.data);
     const numeric = centralDifferences(() => mse.value(yTrue, yPred, weights), yPred.data);
-    expectAllClose(analytic, numeric, 1e-6, 1e-9, 'dPred');
+    assertClose('dPred', analytic, numeric, { rtol: 1e-6, atol: 1e-9 });
   });
 });

@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { assertClose } from '../../test/assert-close.ts';
 import { seededRandom } from '../../test/finite-diff.ts';
-import { expectAllClose, tfCpu } from '../../test/loss-check.ts';
+import { tfCpu } from '../../test/loss-check.ts';
 import type { Layer, Weight } from '../layers/layer.ts';
 import { BinaryCrossentropy } from '../losses/binary-crossentropy.ts';
 import { Sequential } from '../model/sequential.ts';
@@ -68,7 +69,7 @@ async function compareWithTfjs(
       theirs.applyGradients(map);
     });
     ws.forEach((w, i) => {
-      expectAllClose(w.value, vars[i].dataSync(), 1e-5, 1e-7, `step ${step + 1} ${w.name}`);
+      assertClose(`step ${step + 1} ${w.name}`, w.value, vars[i].dataSync(), { rtol: 1e-5, atol: 1e-7 });
     });
   }
   expect(ours.iterations).toBe(STEPS);
@@ -111,8 +112,14 @@ describe('Adam against tfjs', () => {
     const tfState = await theirs.getWeights();
     const slots = ours.getState().slots;
     for (let i = 0; i < SHAPES.length; i++) {
-      expectAllClose(slots[2 * i].data, tfState[1 + i].tensor.dataSync(), 1e-5, 1e-8, `momentum ${i}`);
-      expectAllClose(slots[2 * i + 1].data, tfState[4 + i].tensor.dataSync(), 1e-5, 1e-9, `velocity ${i}`);
+      assertClose(`momentum ${i}`, slots[2 * i].data, tfState[1 + i].tensor.dataSync(), {
+        rtol: 1e-5,
+        atol: 1e-8,
+      });
+      assertClose(`velocity ${i}`, slots[2 * i + 1].data, tfState[4 + i].tensor.dataSync(), {
+        rtol: 1e-5,
+        atol: 1e-9,
+      });
     }
   });
 
@@ -184,7 +191,7 @@ describe('Adam against a float64 reference of the Keras formulas', () => {
         w.grad.set(g);
         adam.step();
       }
-      expectAllClose(w.value, kerasAdamReference(w0, grads, o), 1e-12, 1e-14, 'weights');
+      assertClose('weights', w.value, kerasAdamReference(w0, grads, o), { rtol: 1e-12, atol: 1e-14 });
       // The two variants really differ on this sequence.
       const other = kerasAdamReference(w0, grads, { ...o, amsgrad: !amsgrad });
       expect(Math.max(...other.map((x, i) => Math.abs(x - w.value[i])))).toBeGreaterThan(1e-4);
@@ -212,9 +219,9 @@ describe('gradient clipping against float64 references', () => {
   it('clipnorm rescales each weight to its own norm limit', () => {
     const applied = appliedGradients({ clipnorm: 5 }, grads);
     // Norms 5, 12, 0.3: the first sits at the limit, the second shrinks by 5/12, the third is untouched.
-    expectAllClose(applied[0], [3, 4], 1e-12, 1e-14, 'w0');
-    expectAllClose(applied[1], [0, 5], 1e-12, 1e-14, 'w1');
-    expectAllClose(applied[2], [0.1, -0.2, 0.2], 1e-12, 1e-14, 'w2');
+    assertClose('w0', applied[0], [3, 4], { rtol: 1e-12, atol: 1e-14 });
+    assertClose('w1', applied[1], [0, 5], { rtol: 1e-12, atol: 1e-14 });
+    assertClose('w2', applied[2], [0.1, -0.2, 0.2], { rtol: 1e-12, atol: 1e-14 });
   });
 
   it('globalClipnorm rescales all gradients by one factor when the global norm exceeds the limit', () => {
@@ -222,23 +229,25 @@ describe('gradient clipping against float64 references', () => {
     const scale = 6.5 / globalNorm;
     const applied = appliedGradients({ globalClipnorm: 6.5 }, grads);
     grads.forEach((g, i) => {
-      expectAllClose(
+      assertClose(
+        `w${i}`,
         applied[i],
         g.map((x) => x * scale),
-        1e-12,
-        1e-14,
-        `w${i}`,
+        { rtol: 1e-12, atol: 1e-14 },
       );
     });
     const untouched = appliedGradients({ globalClipnorm: 14 }, grads);
     grads.forEach((g, i) => {
-      expectAllClose(untouched[i], g, 1e-12, 1e-14, `w${i} below the limit`);
+      assertClose(`w${i} below the limit`, untouched[i], g, { rtol: 1e-12, atol: 1e-14 });
     });
   });
 
   it('clipvalue clamps each element', () => {
     const applied = appliedGradients({ clipvalue: 0.15 }, grads);
-    expectAllClose(applied.flat(), [0.15, 0.15, 0, 0.15, 0.1, -0.15, 0.15], 1e-12, 1e-14, 'applied');
+    assertClose('applied', applied.flat(), [0.15, 0.15, 0, 0.15, 0.1, -0.15, 0.15], {
+      rtol: 1e-12,
+      atol: 1e-14,
+    });
   });
 
   it('leaves the gradients themselves untouched', () => {
@@ -271,7 +280,7 @@ describe('weight decay', () => {
         return decayed + m[i];
       });
     }
-    expectAllClose(w.value, ref, 1e-12, 1e-14, 'weights');
+    assertClose('weights', w.value, ref, { rtol: 1e-12, atol: 1e-14 });
   });
 
   it('skips weights named in excludeFromWeightDecay', () => {
@@ -280,12 +289,11 @@ describe('weight decay', () => {
     const k0 = [...kernel.value];
     const b0 = [...bias.value];
     new SGD([kernel, bias], { learningRate: 0.5, weightDecay: 0.2, excludeFromWeightDecay: ['bias'] }).step();
-    expectAllClose(
+    assertClose(
+      'kernel',
       kernel.value,
       k0.map((x) => x * 0.9),
-      1e-12,
-      1e-14,
-      'kernel',
+      { rtol: 1e-12, atol: 1e-14 },
     );
     expect([...bias.value]).toEqual(b0);
   });
