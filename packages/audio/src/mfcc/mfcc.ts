@@ -10,7 +10,10 @@ export interface MfccResult {
   data: Float32Array<ArrayBuffer>;
 }
 
-const MAX_CACHED_PLANS = 8;
+/**
+ * One plan per distinct configuration, kept for the life of the process: streams hold on to theirs, and a
+ * plan is small (tables plus ~170 KB of wasm buffers). Real programs use one or two configurations.
+ */
 const plans = new Map<string, MfccPlan>();
 
 /** The shared plan for a resolved config (tables are built once per configuration). */
@@ -19,7 +22,6 @@ export function planFor(config: FeatureConfig): MfccPlan {
   let plan = plans.get(key);
   if (!plan) {
     plan = new WasmMfccPlan(config);
-    if (plans.size >= MAX_CACHED_PLANS) plans.delete(plans.keys().next().value as string);
     plans.set(key, plan);
   }
   return plan;

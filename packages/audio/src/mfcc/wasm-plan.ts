@@ -16,7 +16,7 @@ import { melWeights } from './mel.ts';
 import { checkComputeArgs, type MfccPlan } from './plan.ts';
 import { hannPeriodic } from './window.ts';
 
-const CHUNK_FRAMES = 1024;
+const CHUNK_FRAMES = 256;
 const F32 = 4;
 
 interface KernelExports {
