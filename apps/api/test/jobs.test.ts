@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -181,5 +183,6 @@ describe('training jobs', () => {
     await redis.quit();
     expect(keys).toEqual([]);
     expect((await status(jobId!, t.admin)).statusCode).toBe(404);
+    expect(await readdir(join(t.config.dataDir, 'users'))).toEqual([]);
   });
 });

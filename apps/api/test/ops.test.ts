@@ -198,3 +198,18 @@ describe('a real socket', () => {
     expect(sent).toBeLessThan(20 * 1024 * 1024);
   });
 });
+
+describe('process-wide handlers', () => {
+  it('building the app and handling an upload installs no uncaughtException/unhandledRejection handler', async () => {
+    // DESIGN §7: kissfft-wasm's loader installs such handlers; a server must not keep them.
+    const before = [process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection')];
+    t = await startTestApp();
+    const { token } = await createUser(t, 'handlers');
+    expect((await upload(t, 'handlers', token, [{ name: 'a.wav', bytes: speechWav(0.7) }])).statusCode).toBe(
+      201,
+    );
+    expect([process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection')]).toEqual(
+      before,
+    );
+  });
+});

@@ -229,7 +229,9 @@ export class TrainingQueue {
   }
 
   async #bounded<T>(what: string, call: () => Promise<T>): Promise<T> {
-    if (this.#redis.status !== 'ready') {
+    // Known to be down: fail at once. Still making the first connection (just started): wait, within bound.
+    const deadline = Date.now() + this.#timeoutMs;
+    if (this.#redis.status !== 'ready' && (this.#down || !(await this.#firstConnect(this.#timeoutMs)))) {
       throw errors.QUEUE_UNAVAILABLE(
         `cannot ${what}: ${this.#where} is not connected (${this.#redis.status})`,
       );
@@ -243,7 +245,7 @@ export class TrainingQueue {
               `cannot ${what}: ${this.#where} did not answer in ${this.#timeoutMs} ms`,
             ),
           ),
-        this.#timeoutMs,
+        Math.max(1, deadline - Date.now()),
       );
     });
     try {
@@ -261,6 +263,23 @@ export class TrainingQueue {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Resolves true once the connection is ready, false on the first error or after `withinMs`. */
+  #firstConnect(withinMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.#redis.off('ready', onReady);
+        this.#redis.off('error', onError);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const onError = () => done(false);
+      const timer = setTimeout(() => done(false), withinMs);
+      this.#redis.once('ready', onReady);
+      this.#redis.once('error', onError);
+    });
   }
 
   #markDown(err: Error): void {

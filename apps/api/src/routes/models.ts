@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.ts';
 import { errors } from '../errors.ts';
@@ -138,19 +137,11 @@ async function serveModelFile(
   reply.header('cache-control', 'no-cache');
   reply.header('x-kws-model-version', current.version);
   if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(store.modelFilePath(userId, current.version, file), 'r');
-  } catch (err) {
-    // The user was deleted between reading `current` and opening the file.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw errors.MODEL_NOT_FOUND(`model version ${current.version} of user ${userId} is gone`);
-    }
-    throw err;
-  }
+  const bytes = await store.readModelFile(userId, current.version, file);
+  // The user was deleted between reading `current` and reading the file.
+  if (!bytes) throw errors.MODEL_NOT_FOUND(`model version ${current.version} of user ${userId} is gone`);
   reply.header('content-type', CONTENT_TYPES[file]);
-  reply.header('content-length', info.size);
-  return reply.send(handle.createReadStream());
+  return reply.send(bytes);
 }
 
 /** RFC 9110 If-None-Match: `*`, or a list of (possibly weak) entity tags compared weakly. */
