@@ -6,8 +6,15 @@ declare namespace WebAssembly {
   class Memory {
     readonly buffer: ArrayBuffer;
   }
+  interface ModuleDescriptor {
+    module?: string;
+    name: string;
+    kind: 'function' | 'global' | 'memory' | 'table';
+  }
   class Module {
     constructor(bytes: Uint8Array);
+    static imports(module: Module): (ModuleDescriptor & { module: string })[];
+    static exports(module: Module): ModuleDescriptor[];
   }
   class Instance {
     constructor(module: Module, imports: Record<string, Record<string, unknown>>);
