@@ -10,6 +10,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { decodeWav, toMono16k } from '@kws/audio';
+import { defaultJobs, Limiter } from './parallel.ts';
 import { checkVoice } from './voices.ts';
 
 export type EspeakEngine = 'binary' | 'wasm';
@@ -218,4 +219,20 @@ export async function synthesize(
   if (decoded.channels !== 1)
     throw new SynthesisError(`espeak-ng gave ${decoded.channels} channels, expected 1`);
   return toMono16k(decoded);
+}
+
+export interface Synthesizer {
+  engine: EspeakEngine;
+  /** Synthesizes one utterance, at most `jobs` at a time. */
+  speak(text: string, voice: string, speed: number, pitch: number): Promise<Float32Array>;
+}
+
+export function createSynthesizer(engine: EngineChoice = 'auto', jobs: number = defaultJobs()): Synthesizer {
+  const resolved = resolveEngine(engine);
+  const limiter = new Limiter(jobs);
+  return {
+    engine: resolved,
+    speak: (text, voice, speed, pitch) =>
+      limiter.run(() => synthesize(text, voice, { speed, pitch, engine: resolved })),
+  };
 }

@@ -38,6 +38,10 @@ describe('negative stream', () => {
       previousEnd = s.endS;
     }
     expect(stream.speechS).toBeGreaterThan(0.3 * 41.5);
+    // Levelled with headroom: nothing reaches full scale (16-bit clipping would be a false cue).
+    let peak = 0;
+    for (const v of audio.samples) peak = Math.max(peak, Math.abs(v));
+    expect(peak).toBeLessThan(0.85); // speech peaks ≤ 0.7, noise ≤ −31 dBFS RMS on top
     // Speech sits where the list says: a listed segment is louder than the pause before it.
     const seg = stream.segments[2];
     const at = (t: number): number => Math.round(t * 16_000);

@@ -8,11 +8,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyGain, changeSpeed, quantizeSpeed, reverb, SAMPLE_RATE } from './augment.ts';
 import { activePower, trimSilence } from './envelope.ts';
+import type { Synthesizer } from './espeak.ts';
 import { makeNoise, NOISE_KINDS, type NoiseKind } from './noise.ts';
 import { mapConcurrent } from './parallel.ts';
 import { type NegativeKind, negativeTexts } from './phrases.ts';
 import { derive } from './random.ts';
-import type { Synthesizer } from './synth.ts';
 import { WavStreamWriter } from './wav-writer.ts';
 
 export const STREAM_WAV = 'stream.wav';
@@ -20,8 +20,13 @@ export const STREAM_MANIFEST = 'stream.json';
 
 /** Noise changes kind and level every block; 30 s keeps those steps rare and the buffer small (1.9 MB). */
 const BLOCK_S = 30;
-/** Speech is levelled to this active RMS before its random gain, so the block SNR means the same everywhere. */
-const SPEECH_LEVEL_DBFS = -20;
+/**
+ * Speech is levelled to this active RMS before its random gain, so the block SNR means the same everywhere.
+ * espeak-ng's peaks sit up to ≈ 18 dB over its active RMS, so −26 dBFS (+3 dB gain) stays clear of full scale.
+ */
+const SPEECH_LEVEL_DBFS = -26;
+/** Utterance peaks are held under this, leaving headroom for the noise added on top. */
+const SPEECH_PEAK = 0.7;
 const STREAM_RANGES = {
   pauseS: [0.3, 3],
   speedWpm: [130, 210],
@@ -120,8 +125,11 @@ async function speakSegment(options: NegativeStreamOptions, k: number, voice: st
     audio = trimSilence(reverb(padded, room, rng));
   }
   const power = activePower(audio);
-  const level = power > 0 ? SPEECH_LEVEL_DBFS + gainDb - 10 * Math.log10(power) : 0;
-  return { audio: applyGain(audio, level), kind, text, voice, pauseBefore };
+  let levelDb = power > 0 ? SPEECH_LEVEL_DBFS + gainDb - 10 * Math.log10(power) : 0;
+  let peak = 0;
+  for (let i = 0; i < audio.length; i++) peak = Math.max(peak, Math.abs(audio[i]));
+  if (peak > 0) levelDb = Math.min(levelDb, 20 * Math.log10(SPEECH_PEAK / peak));
+  return { audio: applyGain(audio, levelDb), kind, text, voice, pauseBefore };
 }
 
 /**

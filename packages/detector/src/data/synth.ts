@@ -1,24 +1,15 @@
 /**
  * `kws synth` as a library function: plans N positive and N negative clips from a seed, synthesizes their
- * speech with espeak-ng (child processes in parallel), renders and writes them as 16 kHz mono 16-bit WAV with
+ * speech with espeak-ng (child processes) and renders and writes them (worker threads) as 16 kHz mono 16-bit WAV with
  * a manifest, all inside a temporary directory that is renamed into place only when everything succeeded.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { encodeWav } from '@kws/audio';
 import { SAMPLE_RATE } from './augment.ts';
-import {
-  type AugmentationParams,
-  type ClipKind,
-  type ClipPlan,
-  planNegative,
-  planPositive,
-  renderClip,
-  speechRequests,
-} from './clip.ts';
-import { type EngineChoice, type EspeakEngine, resolveEngine, synthesize } from './espeak.ts';
-import { defaultJobs, Limiter, mapConcurrent } from './parallel.ts';
+import { type ClipPlan, planNegative, planPositive } from './clip.ts';
+import { createSynthesizer, type EngineChoice, type EspeakEngine, type Synthesizer } from './espeak.ts';
+import { defaultJobs, mapConcurrent } from './parallel.ts';
 import {
   containsKeyword,
   DEFAULT_KEYWORD,
@@ -27,29 +18,15 @@ import {
   PHRASES,
   SENTENCES,
 } from './phrases.ts';
+import { type ClipRecord, type ClipTask, produceClip } from './produce.ts';
 import { derive, type Rng } from './random.ts';
+import { RenderPool } from './render-pool.ts';
 import { type NegativeStreamManifest, writeNegativeStream } from './stream.ts';
 import { type VoiceSet, voicesOf } from './voices.ts';
 
-export const MANIFEST_VERSION = 1;
+export type { ClipRecord } from './produce.ts';
 
-export interface ClipRecord {
-  /** Path relative to the dataset directory, e.g. `positive/pos-00003.wav`. */
-  file: string;
-  label: 0 | 1;
-  kind: ClipKind;
-  text: string;
-  followText: string | null;
-  voice: string | null;
-  /** espeak-ng words per minute and pitch (0–99), null for silence and noise clips. */
-  speed: number | null;
-  pitch: number | null;
-  augmentation: AugmentationParams;
-  durationS: number;
-  /** Positives: the keyword's first and last active 10 ms frame edges in the clip, seconds. */
-  keywordStartS: number | null;
-  keywordEndS: number | null;
-}
+export const MANIFEST_VERSION = 1;
 
 export interface DatasetManifest {
   version: number;
@@ -81,7 +58,10 @@ export interface DatasetOptions {
   seed?: number | string;
   voices?: VoiceSet;
   engine?: EngineChoice;
-  /** espeak-ng processes in flight (binary engine); default one per core. */
+  /**
+   * Clips rendered in parallel: 1 renders in this thread, N ≥ 2 in N worker threads; each renderer keeps two
+   * espeak-ng processes busy. Default: one per core (1 below 64 clips). The output does not depend on it.
+   */
   jobs?: number;
   onProgress?: (progress: DatasetProgress) => void;
 }
@@ -94,24 +74,17 @@ export class DatasetExistsError extends Error {
   }
 }
 
+/**
+ * espeak-ng processes per renderer: while one clip is being rendered (resampling, reverb, noise — the
+ * main cost once espeak-ng runs as a separate process) the next one is already being spoken.
+ */
+const ESPEAK_PER_RENDERER = 2;
+
+/** Below this many clips the default is to render in this thread (see `jobs`). */
+const MIN_CLIPS_FOR_WORKERS = 64;
+
 /** Utterances in the babble pool; babble mixes 4 talkers drawn from it. */
 const BABBLE_POOL_SIZE = 16;
-
-export interface Synthesizer {
-  engine: EspeakEngine;
-  /** Synthesizes one utterance, at most `jobs` at a time. */
-  speak(text: string, voice: string, speed: number, pitch: number): Promise<Float32Array>;
-}
-
-export function createSynthesizer(engine: EngineChoice = 'auto', jobs: number = defaultJobs()): Synthesizer {
-  const resolved = resolveEngine(engine);
-  const limiter = new Limiter(jobs);
-  return {
-    engine: resolved,
-    speak: (text, voice, speed, pitch) =>
-      limiter.run(() => synthesize(text, voice, { speed, pitch, engine: resolved })),
-  };
-}
 
 /**
  * Other speech to make babble from: sentences and phrases (never the keyword) in voices of the same set,
@@ -234,8 +207,9 @@ export async function generateDataset(options: DatasetOptions): Promise<DatasetM
   const seed = String(options.seed ?? 1);
   const voiceSet = options.voices ?? 'base';
   const voices = voicesOf(voiceSet);
-  const jobs = options.jobs ?? defaultJobs();
-  const synth = createSynthesizer(options.engine, jobs);
+  // Worker threads pay from a few dozen clips on: each spends ≈ 1 s loading the TypeScript sources.
+  const jobs = options.jobs ?? (options.count * 2 >= MIN_CLIPS_FOR_WORKERS ? defaultJobs() : 1);
+  const synth = createSynthesizer(options.engine, ESPEAK_PER_RENDERER * jobs);
   const plans = planDataset(keyword, options.count, seed, voices);
   const streamS = options.streamS ?? 0;
   // Progress counts clips, and a stream as one unit per second of it.
@@ -249,34 +223,38 @@ export async function generateDataset(options: DatasetOptions): Promise<DatasetM
       await mkdir(join(dir, 'negative'));
     }
     const babble = await buildBabblePool(synth, voices, keyword, seed);
-    // Twice as many clips in flight as espeak-ng processes, so the processes never wait on the main thread.
-    const clips = await mapConcurrent(plans, 2 * jobs, async (plan, i) => {
-      const speech = await Promise.all(
-        speechRequests(plan).map((text) =>
-          synth.speak(text, plan.voice as string, plan.speedWpm as number, plan.pitch as number),
-        ),
-      );
+    const tasks: ClipTask[] = plans.map((plan, i) => {
       const index = plan.label === 1 ? i : i - options.count;
-      const render = renderClip(plan, speech, derive(seed, 'render', plan.label, index), babble);
       const file = plan.label === 1 ? `positive/pos-${pad(index)}.wav` : `negative/neg-${pad(index)}.wav`;
-      await writeFile(join(dir, file), encodeWav(render.samples, SAMPLE_RATE));
-      options.onProgress?.({ done: ++done, total });
-      const record: ClipRecord = {
-        file,
-        label: plan.label,
-        kind: plan.kind,
-        text: plan.text,
-        followText: plan.followText,
-        voice: plan.voice,
-        speed: plan.speedWpm,
-        pitch: plan.pitch,
-        augmentation: render.augmentation,
-        durationS: Math.round((render.samples.length / SAMPLE_RATE) * 1e4) / 1e4,
-        keywordStartS: render.keywordStartS,
-        keywordEndS: render.keywordEndS,
-      };
-      return record;
+      return { plan, index, file };
     });
+    const progress = (record: ClipRecord): ClipRecord => {
+      options.onProgress?.({ done: ++done, total });
+      return record;
+    };
+    let clips: ClipRecord[];
+    if (jobs === 1 || tasks.length === 0) {
+      // One more clip in flight than espeak-ng processes, so a process is always running while we render.
+      const context = { synth, babble, seed, dir };
+      clips = await mapConcurrent(tasks, ESPEAK_PER_RENDERER + 1, async (task) =>
+        progress(await produceClip(task, context)),
+      );
+    } else {
+      const pool = new RenderPool(jobs, {
+        engine: synth.engine,
+        jobs: ESPEAK_PER_RENDERER,
+        babble,
+        seed,
+        dir,
+      });
+      try {
+        clips = await mapConcurrent(tasks, jobs * (ESPEAK_PER_RENDERER + 1), async (task) =>
+          progress(await pool.run(task)),
+        );
+      } finally {
+        await pool.close();
+      }
+    }
     let stream: NegativeStreamManifest | null = null;
     if (streamS > 0) {
       await mkdir(join(dir, 'stream'));

@@ -39,7 +39,7 @@ describe('kws synth (spawned)', () => {
       '--voices',
       'heldout',
     ]);
-    expect(stderr).toMatch(/kws synth: wrote 4 clips to .* clips\/s, espeak-ng (binary|wasm)\)/);
+    expect(stderr).toMatch(/kws synth: wrote 4 clips \(\d+\.\d\/s\) to .* with espeak-ng (binary|wasm)\n/);
     expect(stderr).toMatch(/kws synth: 4\/4 \(100%\)/);
     expect(code).toBe(0);
     expect(stdout).toBe('');

@@ -128,14 +128,18 @@ export const synthCommand: Command = {
       throw error;
     }
     const seconds = (performance.now() - started) / 1000;
+    const parts: string[] = [];
     const clips = manifest.clips.length;
-    const stream =
-      manifest.stream === null
-        ? ''
-        : ` and a ${(manifest.stream.durationS / 60).toFixed(1)} min negative stream`;
+    if (clips > 0) parts.push(`${clips} clips (${(clips / seconds).toFixed(1)}/s)`);
+    if (manifest.stream !== null) {
+      const minutes = manifest.stream.durationS / 60;
+      parts.push(
+        `a ${minutes.toFixed(1)} min negative stream (${((60 * minutes) / seconds).toFixed(0)}× real time)`,
+      );
+    }
     io.stderr(
-      `kws synth: wrote ${clips} clips${stream} to ${options.outDir} in ${seconds.toFixed(1)} s ` +
-        `(${(clips / seconds).toFixed(1)} clips/s, espeak-ng ${manifest.engine})\n`,
+      `kws synth: wrote ${parts.join(' and ')} to ${options.outDir} in ${seconds.toFixed(1)} s ` +
+        `with espeak-ng ${manifest.engine}\n`,
     );
     return 0;
   },
