@@ -1,0 +1,11 @@
+import type { Kernels } from './kernels.ts';
+import { tsGemm } from './ts-gemm.ts';
+
+/**
+ * Pure-TypeScript kernels: generic over Float32Array and Float64Array (one implementation), the fallback
+ * backend and the oracle that faster backends are tested against.
+ */
+export const tsKernels: Kernels = {
+  name: 'ts',
+  gemm: tsGemm,
+};
