@@ -11,6 +11,7 @@ import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { Store } from '../src/store/store.ts';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kws-bench-'));
   const port = await freePort();
   const adminKey = randomBytes(16).toString('hex');
+  const queuePrefix = `bench-${randomBytes(6).toString('hex')}`;
   let api: ChildProcess | undefined;
   try {
     api = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/main.ts')], {
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
         KWS_ADMIN_KEY: adminKey,
         KWS_TOKEN_SECRET: randomBytes(32).toString('hex'),
         KWS_RATE_LIMIT: '0',
-        KWS_QUEUE_PREFIX: `bench-${process.pid}`,
+        KWS_QUEUE_PREFIX: queuePrefix,
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -126,8 +128,16 @@ async function main(): Promise<void> {
     report('revalidation (If-None-Match → 304)', await load(port, path, { ...auth, 'if-none-match': etag }));
     report(`full download (${MODEL_BYTES} B → 200)`, await load(port, path, auth));
   } finally {
-    api?.kill('SIGTERM');
+    if (api) {
+      const exited = new Promise((resolve) => api?.once('exit', resolve));
+      api.kill('SIGTERM');
+      await exited;
+    }
     await rm(dataDir, { recursive: true, force: true });
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const keys = await redis.keys(`${queuePrefix}:*`);
+    if (keys.length > 0) await redis.unlink(...keys);
+    await redis.quit();
   }
 }
 
