@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeWav } from '@kws/audio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,9 +17,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function kws(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function kws(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { env }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr });
     });
   });
@@ -77,5 +80,25 @@ describe('kws synth (spawned)', () => {
     const { code, stderr } = await kws(['synth', '--out', dir, '--count', '1']);
     expect(code).toBe(2);
     expect(stderr).toMatch(/already exists and is not empty/);
+  });
+
+  it('falls back to the npm wasm build where no espeak-ng binary is on PATH', async () => {
+    // A PATH that holds node and nothing else (node and espeak-ng both live in /usr/bin on Debian).
+    const nodeOnly = join(dir, 'node-only');
+    await mkdir(nodeOnly);
+    await symlink(process.execPath, join(nodeOnly, basename(process.execPath)));
+    const env = { ...process.env, PATH: nodeOnly };
+    const forced = await kws(
+      ['synth', '--out', join(dir, 'nobin'), '--count', '1', '--engine', 'binary'],
+      env,
+    );
+    expect(forced.code).toBe(2);
+    expect(forced.stderr).toBe('kws synth: espeak-ng binary requested but not found on PATH\n');
+    const out = join(dir, 'fallback');
+    const auto = await kws(['synth', '--out', out, '--count', '1'], env);
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(auto.stderr).toMatch(/with espeak-ng wasm\n$/);
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as DatasetManifest;
+    expect(manifest.engine).toBe('wasm');
   });
 });
