@@ -170,7 +170,7 @@ function loadWasm(): Promise<{ factory: EspeakFactory; module: WasmModule }> {
 async function runWasm(args: string[], text: string): Promise<Uint8Array> {
   const { factory, module } = await loadWasm();
   const messages: string[] = [];
-  const outPath = '/tmp/out.wav';
+  const outPath = '/tmp/out.wav'; // in the instance's own in-memory file system
   let failInstantiate: (error: unknown) => void = () => {};
   const instantiateFailed = new Promise<never>((_, reject) => {
     failInstantiate = reject;

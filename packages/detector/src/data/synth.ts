@@ -8,7 +8,14 @@ import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/prom
 import { basename, dirname, join, resolve } from 'node:path';
 import { SAMPLE_RATE } from './augment.ts';
 import { type ClipPlan, planNegative, planPositive } from './clip.ts';
-import { createSynthesizer, type EngineChoice, type EspeakEngine, type Synthesizer } from './espeak.ts';
+import {
+  createSynthesizer,
+  DEFAULT_PITCH,
+  DEFAULT_SPEED_WPM,
+  type EngineChoice,
+  type EspeakEngine,
+  type Synthesizer,
+} from './espeak.ts';
 import { defaultJobs, mapConcurrent } from './parallel.ts';
 import {
   containsKeyword,
@@ -101,10 +108,12 @@ export async function buildBabblePool(
     const rng = derive(seed, 'babble', i);
     return { text: rng.pick(texts), voice: rng.pick(voices) };
   });
-  return mapConcurrent(requests, BABBLE_POOL_SIZE, ({ text, voice }) => synth.speak(text, voice, 175, 50));
+  return mapConcurrent(requests, BABBLE_POOL_SIZE, ({ text, voice }) =>
+    synth.speak(text, voice, DEFAULT_SPEED_WPM, DEFAULT_PITCH),
+  );
 }
 
-/** The negative kind of negative clip `i` of `count`: the shares of NEGATIVE_MIX, interleaved by a shuffle. */
+/** Kinds for `count` negatives, in the shares of NEGATIVE_MIX and a seeded random order. */
 function negativeKinds(count: number, rng: Rng): NegativeKind[] {
   const kinds = Object.keys(NEGATIVE_MIX) as NegativeKind[];
   const out: NegativeKind[] = [];
