@@ -28,7 +28,7 @@ export async function startTestApp(
     port: 0,
     host: '127.0.0.1',
     redisUrl: REDIS_URL,
-    dataDir: await mkdtemp(join(tmpdir(), 'kws-api-')),
+    dataDir: overrides.dataDir ?? (await mkdtemp(join(tmpdir(), 'kws-api-'))),
     adminKey: `admin-${randomBytes(12).toString('hex')}`,
     tokenSecret: randomBytes(32).toString('hex'),
     queuePrefix: `test-${randomUUID()}`,

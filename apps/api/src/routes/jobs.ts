@@ -12,7 +12,7 @@ const jobStatusReply = {
     progress: {
       type: 'object',
       properties: {
-        epoch: { type: 'integer' },
+        epoch: { type: 'number' },
         loss: { type: ['number', 'null'] },
         pct: { type: 'number', minimum: 0, maximum: 100 },
       },
