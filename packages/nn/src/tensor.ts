@@ -4,6 +4,8 @@
  * Everything numeric in packages/nn is generic over the element type: `float32` is the fast path,
  * `float64` exists so gradient checks can run central finite differences with one implementation.
  */
+import { kernels } from './kernels/backend.ts';
+
 export type FloatArray = Float32Array | Float64Array;
 export type DType = 'float32' | 'float64';
 
@@ -20,14 +22,25 @@ export class ShapeError extends Error {
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`Invalid dimension ${d} in shape [${shape.join(', ')}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new ShapeError(`Invalid dimension ${d} in shape [${shape.join(', ')}]`);
     n *= d;
   }
   return n;
 }
 
+/**
+ * A zero-filled buffer. Float32 ones come from the kernels' backend, so with the wasm backend they are views
+ * of its memory and kernels use them without copying; give them back with `release` (layers' `dispose()`).
+ */
 export function allocate(dtype: DType, length: number): FloatArray {
-  return dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
+  return dtype === 'float64' ? new Float64Array(length) : kernels().allocateFloat32(length);
+}
+
+/** Gives buffers from `allocate` back to the backend (nulls and other arrays are skipped); do not use them after. */
+export function release(...buffers: (FloatArray | null | undefined)[]): void {
+  const k = kernels();
+  for (const b of buffers) if (b) k.release(b);
 }
 
 export function dtypeOf(a: FloatArray): DType {

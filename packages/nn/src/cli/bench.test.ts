@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { kernels } from '../kernels/backend.ts';
 import { BENCH_FEATURES, BENCH_FRAMES, benchCommand, benchData, medianMs, referenceModel } from './bench.ts';
 
 afterEach(() => {
@@ -75,7 +76,7 @@ describe('kws-nn bench', () => {
     expect(lines).toHaveLength(1);
     const result = JSON.parse(lines[lines.length - 1]);
     expect(Object.keys(result)).toEqual(['backend', 'trainStepMs', 'inferMs']);
-    expect(result.backend).toBe('ts');
+    expect(result.backend).toBe(kernels().name);
     expect(result.trainStepMs).toBeGreaterThan(result.inferMs);
   });
 

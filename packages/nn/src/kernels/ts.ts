@@ -1,5 +1,6 @@
 import type { Kernels } from './kernels.ts';
 import { tsGemm } from './ts-gemm.ts';
+import { tsLstmBackwardStep, tsLstmForwardStep } from './ts-recurrent.ts';
 
 /**
  * Pure-TypeScript kernels: generic over Float32Array and Float64Array (one implementation), the fallback
@@ -8,4 +9,8 @@ import { tsGemm } from './ts-gemm.ts';
 export const tsKernels: Kernels = {
   name: 'ts',
   gemm: tsGemm,
+  allocateFloat32: (length) => new Float32Array(length),
+  release() {},
+  lstmForwardStep: tsLstmForwardStep,
+  lstmBackwardStep: tsLstmBackwardStep,
 };

@@ -60,46 +60,30 @@ export class LSTMCell implements RecurrentCell {
     return requireBuilt(this.w, 'LSTMCell').bias;
   }
 
-  /** Saves the activated gates i, f, g, o in gates[s] and c in cs[s+1] (h goes to hs[s+1]). */
+  /**
+   * Saves the activated gates i, f, g, o in gates[s] and c in cs[s+1] (h goes to hs[s+1]): one fused
+   * kernel call does the recurrent matmul h[s] · recurrent_kernel, the activations and the state update.
+   */
   forwardStep(ws: RecurrentWorkspace, s: number): void {
     const u = this.units;
     const B = ws.batch;
-    const g = ws.gates;
-    const { hs, cs } = ws;
-    const gOff = s * B * 4 * u;
     const prev = s * B * u;
     const next = (s + 1) * B * u;
-    kernels().gemm(
-      false,
-      false,
+    kernels().lstmForwardStep(
       B,
-      4 * u,
       u,
-      1,
-      hs,
+      ws.gates,
+      s * B * 4 * u,
+      ws.hs,
       prev,
-      u,
+      next,
+      ws.cs,
+      prev,
+      next,
       this.w!.recurrentKernel.value,
-      0,
-      4 * u,
-      1,
-      g,
-      gOff,
-      4 * u,
+      this.recurrentActivation,
+      this.activation,
     );
-    const rec = this.recurrentActivation;
-    const act = this.activation;
-    for (let b = 0; b < B; b++) {
-      const row = gOff + b * 4 * u;
-      rec.apply(g, row, 2 * u); // i, f
-      act.apply(g, row + 2 * u, u); // g
-      rec.apply(g, row + 3 * u, u); // o
-      for (let j = 0; j < u; j++) {
-        const c = g[row + u + j] * cs[prev + b * u + j] + g[row + j] * g[row + 2 * u + j];
-        cs[next + b * u + j] = c;
-        hs[next + b * u + j] = g[row + 3 * u + j] * act.fn(c);
-      }
-    }
   }
 
   /**
@@ -108,36 +92,28 @@ export class LSTMCell implements RecurrentCell {
    *   c = f ⊙ c_prev + i ⊙ g         ⇒ di = dc ⊙ g, df = dc ⊙ c_prev, dg = dc ⊙ i, dc_prev = dc ⊙ f
    *   gates = σ/act(z)               ⇒ dz = d(gate) ⊙ σ'/act'(gate)
    *   z = … + h_prev · U             ⇒ dh_prev = dz · Uᵀ
+   * (the fused kernel `lstmBackwardStep`).
    */
   backwardStep(ws: RecurrentWorkspace, s: number): void {
     const u = this.units;
     const B = ws.batch;
-    const { gates, dGates, cs, dh, dc } = ws;
     const gOff = s * B * 4 * u;
-    const prev = s * B * u;
-    const next = (s + 1) * B * u;
-    const rec = this.recurrentActivation;
-    const act = this.activation;
-    for (let b = 0; b < B; b++) {
-      const row = gOff + b * 4 * u;
-      for (let j = 0; j < u; j++) {
-        const k = b * u + j;
-        const i = gates[row + j];
-        const f = gates[row + u + j];
-        const gg = gates[row + 2 * u + j];
-        const o = gates[row + 3 * u + j];
-        const tc = act.fn(cs[next + k]);
-        const dhk = dh[k];
-        const dck = dc[k] + dhk * o * act.derivative(tc);
-        dGates[row + j] = dck * gg * rec.derivative(i);
-        dGates[row + u + j] = dck * cs[prev + k] * rec.derivative(f);
-        dGates[row + 2 * u + j] = dck * i * act.derivative(gg);
-        dGates[row + 3 * u + j] = dhk * tc * rec.derivative(o);
-        dc[k] = dck * f;
-      }
-    }
-    const U = this.w!.recurrentKernel.value;
-    kernels().gemm(false, true, B, u, 4 * u, 1, dGates, gOff, 4 * u, U, 0, 4 * u, 0, dh, 0, u);
+    kernels().lstmBackwardStep(
+      B,
+      u,
+      ws.dGates,
+      gOff,
+      ws.gates,
+      gOff,
+      ws.cs,
+      s * B * u,
+      (s + 1) * B * u,
+      ws.dh,
+      ws.dc,
+      this.w!.recurrentKernel.value,
+      this.recurrentActivation,
+      this.activation,
+    );
   }
 
   /** z[s] = … + hs[s] · U  ⇒  dU += Σ_s hs[s]ᵀ · dz[s] (hs rows 0…T·B−1 are every step's h_prev). */

@@ -1,0 +1,37 @@
+/**
+ * The slice of the WebAssembly JS API the wasm kernels use. TypeScript declares it only in lib.dom, and
+ * @types/node 20 not at all; Node has it as a global.
+ */
+declare namespace WebAssembly {
+  interface MemoryDescriptor {
+    /** In 64 KiB pages. */
+    initial: number;
+    maximum?: number;
+    shared?: boolean;
+  }
+  class Memory {
+    constructor(descriptor: MemoryDescriptor);
+    /** A SharedArrayBuffer for shared memories: growing never detaches views of an older one. */
+    readonly buffer: ArrayBuffer | SharedArrayBuffer;
+    /** Returns the previous size in pages. */
+    grow(pages: number): number;
+  }
+  interface ModuleImportDescriptor {
+    module: string;
+    name: string;
+    kind: string;
+  }
+  class Module {
+    constructor(bytes: Uint8Array);
+    static imports(module: Module): ModuleImportDescriptor[];
+    static exports(module: Module): { name: string; kind: string }[];
+  }
+  class Instance {
+    constructor(module: Module, imports: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
+  class Global {
+    value: number;
+  }
+  function validate(bytes: Uint8Array): boolean;
+}
