@@ -9,6 +9,7 @@
  * - resampling 5 s of 44.1 kHz audio to 16 kHz (what an upload costs before feature extraction).
  */
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { kissBatchRealFft } from '../src/fft/kissfft.ts';
 import { mfcc, resample } from '../src/index.ts';
 
@@ -100,7 +101,7 @@ const result = {
   fft512UsPerFrame: fftBatchUs,
   kissfftRfftOneShotUs: fftOneShotUs,
   resample5sFrom44kMs: resampleMs,
-  loadAverage: (await import('node:os')).loadavg()[0],
+  loadAverage: loadavg()[0],
 };
 if (sink === Number.POSITIVE_INFINITY) process.stderr.write('unreachable\n'); // keeps meyda's result live
 if (json) {
