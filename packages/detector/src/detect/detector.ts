@@ -15,7 +15,7 @@
  * audio ends between hops, one last window aligned to its end covers the tail.
  */
 import { createMfccStream, type MfccStream } from '@kws/audio';
-import { checkSmoothing, checkThreshold } from '../model/header.ts';
+import { checkSmoothing, checkThreshold, DetectorModelError, type Smoothing } from '../model/header.ts';
 import { type DetectorModel, networkGeometry } from '../model/model-file.ts';
 import {
   inputFrameCenterS,
@@ -90,15 +90,22 @@ export class StreamingDetector {
     const { header, network } = model;
     const fc = header.feature_config;
     this.g = { ...networkGeometry(network), featureConfig: fc };
-    this.threshold = checkThreshold('threshold', options.threshold ?? header.threshold);
-    const smoothing = checkSmoothing(
-      {
-        window_frames: options.smoothingFrames ?? header.smoothing.window_frames,
-        hop_s: options.hopS ?? header.smoothing.hop_s,
-        refractory_s: options.refractoryS ?? header.smoothing.refractory_s,
-      },
-      'detection',
-    );
+    let smoothing: Smoothing;
+    try {
+      this.threshold = checkThreshold('detection threshold', options.threshold ?? header.threshold);
+      smoothing = checkSmoothing(
+        {
+          window_frames: options.smoothingFrames ?? header.smoothing.window_frames,
+          hop_s: options.hopS ?? header.smoothing.hop_s,
+          refractory_s: options.refractoryS ?? header.smoothing.refractory_s,
+        },
+        'detection',
+      );
+    } catch (error) {
+      // Options, not a model file, are wrong here.
+      if (error instanceof DetectorModelError) throw new RangeError(error.message);
+      throw error;
+    }
     this.hopFrames = Math.round((smoothing.hop_s * fc.sample_rate) / fc.frame_step);
     if (this.hopFrames < 1 || this.hopFrames > this.g.inputFrames) {
       throw new RangeError(

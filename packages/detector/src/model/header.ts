@@ -62,9 +62,12 @@ function describe(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** Throws for `field` (a full description such as "model header threshold"). */
 function fail(field: string, expected: string, value: unknown): never {
-  throw new DetectorModelError(`model header ${field} must be ${expected}; received ${describe(value)}`);
+  throw new DetectorModelError(`${field} must be ${expected}; received ${describe(value)}`);
 }
+
+const HEADER = 'model header';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -82,7 +85,7 @@ export function checkThreshold(field: string, value: unknown): number {
   return value;
 }
 
-export function checkSmoothing(value: unknown, field = 'smoothing'): Smoothing {
+export function checkSmoothing(value: unknown, field = `${HEADER} smoothing`): Smoothing {
   if (!isObject(value)) fail(field, 'an object { window_frames, hop_s, refractory_s }', value);
   const frames = value.window_frames;
   if (!Number.isInteger(frames) || (frames as number) < 1) {
@@ -100,28 +103,30 @@ export function checkSmoothing(value: unknown, field = 'smoothing'): Smoothing {
 }
 
 function checkMetrics(value: unknown): ModelMetrics {
-  if (!isObject(value)) fail('metrics', 'an object', value);
+  if (!isObject(value)) fail(`${HEADER} metrics`, 'an object', value);
   if (Object.keys(value).length === 0) return {};
   const { frr, fa_per_hour: faPerHour, eval: evaluation } = value;
-  if (typeof frr !== 'number' || !(frr >= 0 && frr <= 1)) fail('metrics.frr', 'a rate in [0, 1]', frr);
+  if (typeof frr !== 'number' || !(frr >= 0 && frr <= 1))
+    fail(`${HEADER} metrics.frr`, 'a rate in [0, 1]', frr);
   if (typeof faPerHour !== 'number' || !Number.isFinite(faPerHour) || faPerHour < 0) {
-    fail('metrics.fa_per_hour', 'a finite number ≥ 0', faPerHour);
+    fail(`${HEADER} metrics.fa_per_hour`, 'a finite number ≥ 0', faPerHour);
   }
-  if (!isObject(evaluation)) fail('metrics.eval', 'an object', evaluation);
+  if (!isObject(evaluation)) fail(`${HEADER} metrics.eval`, 'an object', evaluation);
   return { frr, fa_per_hour: faPerHour, eval: evaluation };
 }
 
 /** Validates the detector's fields of a model file header (extra fields of other owners are ignored). */
 export function parseDetectorHeader(extra: Record<string, unknown>): DetectorHeader {
   const { keyword, created_at: createdAt, base_model_sha256: baseSha } = extra;
-  if (typeof keyword !== 'string' || keyword.trim() === '') fail('keyword', 'a non-empty string', keyword);
+  if (typeof keyword !== 'string' || keyword.trim() === '')
+    fail(`${HEADER} keyword`, 'a non-empty string', keyword);
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) {
-    fail('created_at', 'an ISO 8601 time', createdAt);
+    fail(`${HEADER} created_at`, 'an ISO 8601 time', createdAt);
   }
   if (baseSha !== null && (typeof baseSha !== 'string' || !/^[0-9a-f]{64}$/.test(baseSha))) {
-    fail('base_model_sha256', 'null or 64 lowercase hex digits', baseSha);
+    fail(`${HEADER} base_model_sha256`, 'null or 64 lowercase hex digits', baseSha);
   }
-  if (!isObject(extra.feature_config)) fail('feature_config', 'an object', extra.feature_config);
+  if (!isObject(extra.feature_config)) fail(`${HEADER} feature_config`, 'an object', extra.feature_config);
   let featureConfig: FeatureConfig;
   try {
     featureConfig = resolveFeatureConfig(extra.feature_config as Partial<FeatureConfig>);
@@ -133,7 +138,7 @@ export function parseDetectorHeader(extra: Record<string, unknown>): DetectorHea
     created_at: createdAt,
     base_model_sha256: baseSha as string | null,
     feature_config: featureConfig,
-    threshold: checkThreshold('threshold', extra.threshold),
+    threshold: checkThreshold(`${HEADER} threshold`, extra.threshold),
     smoothing: checkSmoothing(extra.smoothing),
     metrics: checkMetrics(extra.metrics),
   };
