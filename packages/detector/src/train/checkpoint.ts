@@ -9,7 +9,6 @@
  * `kws_checkpoint`. It is not a detector model (it has no detector header); `kws train-base` writes the
  * model separately.
  */
-import { rename, rm, writeFile } from 'node:fs/promises';
 import {
   type LayerSpec,
   ModelFileError,
@@ -119,16 +118,4 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Trai
     history: (meta.history ?? []) as HistoryEntry[],
     settings: (meta.settings ?? {}) as Record<string, unknown>,
   };
-}
-
-/** Writes `bytes` to `path` through a temporary file and a rename, so a crash never leaves half a file. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, bytes, { flush: true });
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
 }
