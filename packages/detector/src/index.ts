@@ -1,4 +1,4 @@
-/** @kws/detector — synthetic training data (this slice); model, training and detection follow. */
+/** @kws/detector — synthetic training data, the detector model, training, streaming detection, tfjs export. */
 export {
   type EngineChoice,
   type EspeakEngine,
@@ -18,3 +18,63 @@ export {
   generateDataset,
 } from './data/synth.ts';
 export { BASE_VOICES, HELDOUT_VOICES, type VoiceSet, voicesOf } from './data/voices.ts';
+export {
+  type Detection,
+  type DetectionOptions,
+  type DetectionResult,
+  detect,
+  StreamingDetector,
+} from './detect/detector.ts';
+export { type TfjsModelJson, toTfjs, writeTfjs } from './export/tfjs.ts';
+export {
+  createDetectorNetwork,
+  DEFAULT_SIZES,
+  type DetectorSizes,
+  detectorLayers,
+  LAYER_NAMES,
+  WINDOW_FRAMES,
+} from './model/architecture.ts';
+export { BASE_MODEL_PATH, readDetectorModel } from './model/base-model.ts';
+export {
+  DEFAULT_SMOOTHING,
+  DEFAULT_THRESHOLD,
+  type DetectorHeader,
+  DetectorModelError,
+  detectorHeader,
+  type ModelMetrics,
+  type Smoothing,
+} from './model/header.ts';
+export {
+  type DetectorModel,
+  isModelInputError,
+  loadDetectorModel,
+  modelSha256,
+  networkGeometry,
+  saveDetectorModel,
+} from './model/model-file.ts';
+export {
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type HistoryEntry,
+  type TrainingCheckpoint,
+} from './train/checkpoint.ts';
+export {
+  type ClipAudio,
+  DatasetError,
+  type FeatureClip,
+  loadDataset,
+  splitClips,
+  toFeatureClip,
+} from './train/dataset.ts';
+export {
+  FIT_DEFAULTS,
+  type FitOptions,
+  type FitProgress,
+  type FitResult,
+  fit,
+  type TrainingData,
+  TrainingError,
+} from './train/fit.ts';
+export type { ValidationMetrics } from './train/validation.ts';
+export { type WindowGeometry, windowGeometry } from './train/windows.ts';
