@@ -43,47 +43,71 @@ export interface Kernels {
    */
   release(a: FloatArray): void;
   /**
-   * One Keras LSTM step (gate order i, f, c, o) for `batch` rows of `units` u:
-   *   z = gates + h_prev · recurrentKernel;  i, f, o = rec(z_i, z_f, z_o);  g = act(z_c)
-   *   c = f ⊙ c_prev + i ⊙ g;  h = o ⊙ act(c)
-   * `gates` [batch, 4u] at `gatesOff`: on entry x · kernel + bias, on return the activated i, f, g, o (what
-   * the backward step needs). h_prev / h are [batch, u] at `hPrev` / `hNext` of `h`, likewise c_prev / c;
-   * `recurrentKernel` is [u, 4u].
+   * Keras LSTM (gate order i, f, c, o) over `time` steps of `batch` rows of `units` u, each step
+   *   z = gates[s] + h[s] · recurrentKernel;  i, f, o = rec(z_i, z_f, z_o);  g = act(z_c)
+   *   c[s+1] = f ⊙ c[s] + i ⊙ g;  h[s+1] = o ⊙ act(c[s+1])
+   * `gates` [time, batch, 4u]: on entry x · kernel + bias, on return the activated i, f, g, o (what the
+   * backward needs). `h`, `c` [time + 1, batch, u] hold the initial state at step 0 and receive the rest.
+   * `recurrentKernel` is [u, 4u]. All arrays are addressed from offset 0.
    */
-  lstmForwardStep(
+  lstmForward(
     batch: number,
+    time: number,
     units: number,
     gates: FloatArray,
-    gatesOff: number,
     h: FloatArray,
-    hPrev: number,
-    hNext: number,
     c: FloatArray,
-    cPrev: number,
-    cNext: number,
     recurrentKernel: FloatArray,
     recurrentActivation: RecurrentActivation,
     activation: RecurrentActivation,
   ): void;
   /**
-   * The backward of `lstmForwardStep`. On entry `dh`, `dc` ([batch, u] at offset 0) hold ∂L/∂h and ∂L/∂c
-   * of this step; writes ∂L/∂z to `dGates` [batch, 4u] at `dGatesOff` and leaves ∂L/∂h_prev in dh and
-   * ∂L/∂c_prev in dc. `gates` holds the forward step's activated gates, `c` its c_prev and c.
+   * The backward of `lstmForward`, steps time−1 … 0. `dh`, `dc` [batch, u] carry ∂L/∂h and ∂L/∂c backwards
+   * (on entry: the gradient reaching the last step's h and c, on return: the initial state's). `dOutput`,
+   * when not null, is ∂L/∂h for every step, [batch, time, u] in processing order, added to dh as each step
+   * is reached. Writes ∂L/∂z to `dGates` [time, batch, 4u]; `gates` and `c` are what lstmForward left.
    */
-  lstmBackwardStep(
+  lstmBackward(
     batch: number,
+    time: number,
     units: number,
     dGates: FloatArray,
-    dGatesOff: number,
     gates: FloatArray,
-    gatesOff: number,
     c: FloatArray,
-    cPrev: number,
-    cNext: number,
     dh: FloatArray,
     dc: FloatArray,
     recurrentKernel: FloatArray,
+    dOutput: FloatArray | null,
     recurrentActivation: RecurrentActivation,
     activation: RecurrentActivation,
+  ): void;
+  /**
+   * For o < outer, i < inner: dst[dOff + o·dOuter + i·dInner + j] = src[sOff + o·sOuter + i·sInner + j],
+   * j < n. Strides may be 0 (broadcast a row) or negative (reverse time). Regions must not overlap.
+   */
+  copyBlocks(
+    dst: FloatArray,
+    dOff: number,
+    dOuter: number,
+    dInner: number,
+    src: FloatArray,
+    sOff: number,
+    sOuter: number,
+    sInner: number,
+    outer: number,
+    inner: number,
+    n: number,
+  ): void;
+  /** dst[dOff + j] += Σ_r src[sOff + r·n + j] for j < n, r < rows (a bias gradient). */
+  sumRows(dst: FloatArray, dOff: number, src: FloatArray, sOff: number, rows: number, n: number): void;
+  /** dst[dOff + j] = a[aOff + j] + b[bOff + j] for j < n. */
+  add(
+    dst: FloatArray,
+    dOff: number,
+    a: FloatArray,
+    aOff: number,
+    b: FloatArray,
+    bOff: number,
+    n: number,
   ): void;
 }

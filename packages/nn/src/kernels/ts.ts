@@ -1,6 +1,7 @@
 import type { Kernels } from './kernels.ts';
+import { tsAdd, tsCopyBlocks, tsSumRows } from './ts-copy.ts';
 import { tsGemm } from './ts-gemm.ts';
-import { tsLstmBackwardStep, tsLstmForwardStep } from './ts-recurrent.ts';
+import { tsLstmBackward, tsLstmForward } from './ts-recurrent.ts';
 
 /**
  * Pure-TypeScript kernels: generic over Float32Array and Float64Array (one implementation), the fallback
@@ -11,6 +12,9 @@ export const tsKernels: Kernels = {
   gemm: tsGemm,
   allocateFloat32: (length) => new Float32Array(length),
   release() {},
-  lstmForwardStep: tsLstmForwardStep,
-  lstmBackwardStep: tsLstmBackwardStep,
+  lstmForward: tsLstmForward,
+  lstmBackward: tsLstmBackward,
+  copyBlocks: tsCopyBlocks,
+  sumRows: tsSumRows,
+  add: tsAdd,
 };

@@ -30,7 +30,16 @@ describe('wasm/kernels.wasm', () => {
     );
     expect(imports).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
     expect(exports.map((e) => e.name).sort()).toEqual(
-      ['__heap_base', 'gemm', 'gemm_scratch_floats', 'lstm_backward_step', 'lstm_forward_step'].sort(),
+      [
+        '__heap_base',
+        'add',
+        'copy_blocks',
+        'gemm',
+        'gemm_scratch_floats',
+        'lstm_backward',
+        'lstm_forward',
+        'sum_rows',
+      ].sort(),
     );
   });
 });

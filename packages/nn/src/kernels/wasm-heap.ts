@@ -24,6 +24,8 @@ export class WasmHeapError extends Error {
 }
 
 export interface WasmHeapStats {
+  /** Blocks handed out since the heap was made (a counter: steady-state training must not move it). */
+  allocations: number;
   /** Bytes in blocks handed out and not yet freed. */
   liveBytes: number;
   liveBlocks: number;
@@ -50,6 +52,7 @@ export class WasmHeap {
   private readonly free: number[] = [];
   private readonly live = new Map<number, Block>();
   private nextId = 1;
+  private allocations = 0;
   private readonly finalizer = new FinalizationRegistry<{ start: number; id: number }>(({ start, id }) => {
     if (this.live.get(start)?.id === id) this.freeBlock(start);
   });
@@ -82,6 +85,7 @@ export class WasmHeap {
     const size = Math.max(ALIGN, alignUp(length * 4));
     const start = this.take(size);
     const id = this.nextId++;
+    this.allocations++;
     this.live.set(start, { size, id });
     const view = new Float32Array(this.buffer, start, length);
     if (start < this.highWater) view.fill(0);
@@ -113,7 +117,13 @@ export class WasmHeap {
     for (const b of this.live.values()) liveBytes += b.size;
     let freeBytes = 0;
     for (let i = 1; i < this.free.length; i += 2) freeBytes += this.free[i];
-    return { liveBytes, liveBlocks: this.live.size, freeBytes, memoryBytes: this.memory.buffer.byteLength };
+    return {
+      allocations: this.allocations,
+      liveBytes,
+      liveBlocks: this.live.size,
+      freeBytes,
+      memoryBytes: this.memory.buffer.byteLength,
+    };
   }
 
   /** First fit in the free list, else the bump region (growing the memory when it has to). */

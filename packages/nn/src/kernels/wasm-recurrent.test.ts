@@ -1,11 +1,11 @@
 /**
- * The wasm fused LSTM steps against the pure-TS ones, and the wasm activations against float64 Math.
+ * The wasm fused LSTM sequences against the pure-TS ones, and the wasm activations against float64 Math.
  */
 import { describe, expect, it } from 'vitest';
 import { assertClose } from '../../test/assert-close.ts';
 import { type RecurrentActivationName, recurrentActivation, sigmoid } from '../layers/rnn/activations.ts';
 import { seededRandom } from '../layers/rnn/initializers.ts';
-import { tsLstmBackwardStep, tsLstmForwardStep } from './ts-recurrent.ts';
+import { tsLstmBackward, tsLstmForward } from './ts-recurrent.ts';
 import { createWasmKernels } from './wasm.ts';
 
 const wasm = createWasmKernels()!;
@@ -33,100 +33,56 @@ const COMBOS: [RecurrentActivationName, RecurrentActivationName][] = [
   ['tanh', 'sigmoid'],
 ];
 
-describe('wasm LSTM steps equal the TS steps', () => {
+describe('wasm LSTM sequences equal the TS ones', () => {
   for (const [recName, actName] of COMBOS) {
-    it(`recurrent_activation ${recName}, activation ${actName}, batch 1..16, units 1..64`, () => {
+    it(`recurrent_activation ${recName}, activation ${actName}, batch 1..17, units 1..64, 1..5 steps`, () => {
       const rec = recurrentActivation(recName, 'recurrent_activation');
       const act = recurrentActivation(actName, 'activation');
-      for (const [B, u] of [
-        [1, 1],
-        [1, 64],
-        [2, 3],
-        [3, 5],
-        [16, 64],
-        [5, 17],
-        [4, 8],
+      for (const [B, u, T] of [
+        [1, 1, 1],
+        [1, 64, 5],
+        [2, 3, 4],
+        [3, 5, 2],
+        [16, 64, 3],
+        [17, 17, 2],
+        [4, 8, 5],
       ]) {
-        const T = 3;
-        const s = 1; // a step inside the sequence: every array is addressed at an offset
         const [gates, gatesTs] = pair(T * B * 4 * u, 3);
         const [hs, hsTs] = pair((T + 1) * B * u);
         const [cs, csTs] = pair((T + 1) * B * u, 2);
         const [U, UTs] = pair(u * 4 * u, 0.5);
-        const gOff = s * B * 4 * u;
-        wasm.lstmForwardStep(
-          B,
-          u,
-          gates,
-          gOff,
-          hs,
-          s * B * u,
-          (s + 1) * B * u,
-          cs,
-          s * B * u,
-          (s + 1) * B * u,
-          U,
-          rec,
-          act,
-        );
-        tsLstmForwardStep(
-          B,
-          u,
-          gatesTs,
-          gOff,
-          hsTs,
-          s * B * u,
-          (s + 1) * B * u,
-          csTs,
-          s * B * u,
-          (s + 1) * B * u,
-          UTs,
-          rec,
-          act,
-        );
-        const what = `${recName}/${actName} B${B} u${u}`;
+        wasm.lstmForward(B, T, u, gates, hs, cs, U, rec, act);
+        tsLstmForward(B, T, u, gatesTs, hsTs, csTs, UTs, rec, act);
+        const what = `${recName}/${actName} B${B} u${u} T${T}`;
         assertClose(`${what} forward gates`, gates, gatesTs, STEP_TOLERANCE);
         assertClose(`${what} forward h`, hs, hsTs, STEP_TOLERANCE);
         assertClose(`${what} forward c`, cs, csTs, STEP_TOLERANCE);
 
-        const [dGates, dGatesTs] = pair(T * B * 4 * u);
-        const [dh, dhTs] = pair(B * u);
-        const [dc, dcTs] = pair(B * u);
-        wasm.lstmBackwardStep(
-          B,
-          u,
-          dGates,
-          gOff,
-          gatesTs,
-          gOff,
-          csTs,
-          s * B * u,
-          (s + 1) * B * u,
-          dh,
-          dc,
-          UTs,
-          rec,
-          act,
-        );
-        tsLstmBackwardStep(
-          B,
-          u,
-          dGatesTs,
-          gOff,
-          gatesTs,
-          gOff,
-          csTs,
-          s * B * u,
-          (s + 1) * B * u,
-          dhTs,
-          dcTs,
-          UTs,
-          rec,
-          act,
-        );
-        assertClose(`${what} backward dGates`, dGates, dGatesTs, STEP_TOLERANCE);
-        assertClose(`${what} backward dh`, dh, dhTs, STEP_TOLERANCE);
-        assertClose(`${what} backward dc`, dc, dcTs, STEP_TOLERANCE);
+        for (const withSequence of [true, false]) {
+          const [dGates, dGatesTs] = pair(T * B * 4 * u);
+          const [dh, dhTs] = pair(B * u);
+          const [dc, dcTs] = pair(B * u);
+          const [dy, dyTs] = pair(B * T * u);
+          wasm.lstmBackward(B, T, u, dGates, gatesTs, csTs, dh, dc, UTs, withSequence ? dy : null, rec, act);
+          tsLstmBackward(
+            B,
+            T,
+            u,
+            dGatesTs,
+            gatesTs,
+            csTs,
+            dhTs,
+            dcTs,
+            UTs,
+            withSequence ? dyTs : null,
+            rec,
+            act,
+          );
+          const where = `${what} backward${withSequence ? ' with dOutput' : ''}`;
+          assertClose(`${where} dGates`, dGates, dGatesTs, STEP_TOLERANCE);
+          assertClose(`${where} dh`, dh, dhTs, STEP_TOLERANCE);
+          assertClose(`${where} dc`, dc, dcTs, STEP_TOLERANCE);
+        }
       }
     });
   }
@@ -134,26 +90,26 @@ describe('wasm LSTM steps equal the TS steps', () => {
   it('falls back to TS for arrays outside the heap (same result as the TS kernel, bit for bit)', () => {
     const rec = recurrentActivation('sigmoid', 'r');
     const act = recurrentActivation('tanh', 'a');
-    const [B, u] = [2, 3];
-    const [g1, g2] = pair(B * 4 * u);
-    const h1 = new Float32Array(2 * B * u).fill(0.5);
-    const c1 = new Float32Array(2 * B * u).fill(-0.25);
+    const [B, u, T] = [2, 3, 2];
+    const [g1, g2] = pair(T * B * 4 * u);
+    const h1 = new Float32Array((T + 1) * B * u).fill(0.5);
+    const c1 = new Float32Array((T + 1) * B * u).fill(-0.25);
     const [U] = pair(u * 4 * u);
     const [h2, c2] = [h1.slice(), c1.slice()];
-    wasm.lstmForwardStep(B, u, g1, 0, h1, 0, B * u, c1, 0, B * u, U, rec, act);
-    tsLstmForwardStep(B, u, g2, 0, h2, 0, B * u, c2, 0, B * u, U, rec, act);
+    wasm.lstmForward(B, T, u, g1, h1, c1, U, rec, act);
+    tsLstmForward(B, T, u, g2, h2, c2, U, rec, act);
     expect(h1).toEqual(h2);
     expect(c1).toEqual(c2);
   });
 
-  it('refuses offsets beyond the arrays', () => {
+  it('refuses arrays shorter than the shapes say', () => {
     const rec = recurrentActivation('sigmoid', 'r');
-    const [g] = pair(4 * 4);
+    const [g] = pair(2 * 4 * 4);
     const [h] = pair(8);
-    const [c] = pair(8);
+    const [c] = pair(12);
     const [U] = pair(4 * 16);
-    expect(() => wasm.lstmForwardStep(1, 4, g, 0, h, 0, 6, c, 0, 4, U, rec, rec)).toThrow(
-      'lstmForwardStep: h needs 4 elements at offset 6; the array has 8',
+    expect(() => wasm.lstmForward(1, 2, 4, g, h, c, U, rec, rec)).toThrow(
+      'lstmForward: h needs 12 elements at offset 0; the array has 8',
     );
   });
 });
@@ -177,7 +133,7 @@ describe('wasm activations', () => {
     const hs = wasm.allocateFloat32(2 * rows * u);
     const cs = wasm.allocateFloat32(2 * rows * u);
     const U = wasm.allocateFloat32(u * 4 * u);
-    wasm.lstmForwardStep(rows, u, gates, 0, hs, 0, rows * u, cs, 0, rows * u, U, f, f);
+    wasm.lstmForward(rows, 1, u, gates, hs, cs, U, f, f);
     return { z, y: gates };
   }
 

@@ -5,7 +5,7 @@
  *
  * Loading is synchronous (the module is small and compiled at import), so layers stay synchronous.
  * Float64 arrays — the gradient-check oracle — always run the pure-TS kernels. Float32 arrays that are not
- * in the heap (a caller's input, say) still work: GEMM stages them through the heap, the fused steps fall
+ * in the heap (a caller's input, say) still work: GEMM stages them through the heap, the other kernels fall
  * back to TS. Every call checks its extents against the arrays first, because an out-of-range offset in
  * wasm would silently read or overwrite another buffer instead of throwing.
  */
@@ -13,8 +13,9 @@ import { readFileSync } from 'node:fs';
 import type { RecurrentActivation, RecurrentActivationName } from '../layers/rnn/activations.ts';
 import type { FloatArray } from '../tensor.ts';
 import type { Kernels } from './kernels.ts';
+import { tsAdd, tsCopyBlocks, tsSumRows } from './ts-copy.ts';
 import { tsGemm } from './ts-gemm.ts';
-import { tsLstmBackwardStep, tsLstmForwardStep } from './ts-recurrent.ts';
+import { tsLstmBackward, tsLstmForward } from './ts-recurrent.ts';
 import { WASM_PAGE_BYTES, WasmHeap } from './wasm-heap.ts';
 
 /** Where `wasm/build.ts` writes the module. */
@@ -96,33 +97,47 @@ interface Exports {
     ldc: number,
     scratch: number,
   ): void;
-  lstm_forward_step(
+  lstm_forward(
     batch: number,
+    time: number,
     u: number,
     gates: number,
-    hPrev: number,
-    cPrev: number,
-    hNext: number,
-    cNext: number,
+    hs: number,
+    cs: number,
     U: number,
     rec: number,
     act: number,
     scratch: number,
   ): void;
-  lstm_backward_step(
+  lstm_backward(
     batch: number,
+    time: number,
     u: number,
     dGates: number,
     gates: number,
-    cPrev: number,
-    cNext: number,
+    cs: number,
     dh: number,
     dc: number,
     U: number,
+    dy: number,
     rec: number,
     act: number,
     scratch: number,
+    ut: number,
   ): void;
+  copy_blocks(
+    dst: number,
+    dOuter: number,
+    dInner: number,
+    src: number,
+    sOuter: number,
+    sInner: number,
+    outer: number,
+    inner: number,
+    n: number,
+  ): void;
+  sum_rows(dst: number, src: number, rows: number, n: number): void;
+  add(dst: number, a: number, b: number, n: number): void;
   __heap_base: WebAssembly.Global;
 }
 
@@ -228,97 +243,107 @@ export function createWasmKernels(bytes: Uint8Array = readFileSync(WASM_KERNELS_
     return copy;
   }
 
-  const lstmForwardStep: Kernels['lstmForwardStep'] = (
-    B,
-    u,
-    g,
-    gOff,
-    h,
-    hPrev,
-    hNext,
-    c,
-    cPrev,
-    cNext,
-    U,
-    rec,
-    act,
-  ) => {
-    const pg = address(g, gOff);
-    const ph = address(h, hPrev);
-    const pc = address(c, cPrev);
+  /** Room for a transposed recurrent kernel (lstmBackward), grown on demand and kept. */
+  let transposed: Float32Array | null = null;
+  function transposeSpace(floats: number): number {
+    if (!transposed || transposed.length < floats) {
+      if (transposed) heap.release(transposed);
+      transposed = heap.allocate(floats);
+    }
+    return transposed.byteOffset;
+  }
+
+  const lstmForward: Kernels['lstmForward'] = (B, T, u, gates, h, c, U, rec, act) => {
+    const pg = address(gates, 0);
+    const ph = address(h, 0);
+    const pc = address(c, 0);
     const pu = address(U, 0);
     if (pg < 0 || ph < 0 || pc < 0 || pu < 0) {
-      tsLstmForwardStep(B, u, g, gOff, h, hPrev, hNext, c, cPrev, cNext, U, rec, act);
+      tsLstmForward(B, T, u, gates, h, c, U, rec, act);
       return;
     }
-    fits('lstmForwardStep', 'gates', g, gOff, B * 4 * u);
-    fits('lstmForwardStep', 'h_prev', h, hPrev, B * u);
-    fits('lstmForwardStep', 'h', h, hNext, B * u);
-    fits('lstmForwardStep', 'c_prev', c, cPrev, B * u);
-    fits('lstmForwardStep', 'c', c, cNext, B * u);
-    fits('lstmForwardStep', 'recurrentKernel', U, 0, u * 4 * u);
-    ex.lstm_forward_step(
-      B,
-      u,
-      pg,
-      ph,
-      pc,
-      ph + 4 * (hNext - hPrev),
-      pc + 4 * (cNext - cPrev),
-      pu,
-      code(rec),
-      code(act),
-      scratch,
-    );
+    fits('lstmForward', 'gates', gates, 0, T * B * 4 * u);
+    fits('lstmForward', 'h', h, 0, (T + 1) * B * u);
+    fits('lstmForward', 'c', c, 0, (T + 1) * B * u);
+    fits('lstmForward', 'recurrentKernel', U, 0, u * 4 * u);
+    ex.lstm_forward(B, T, u, pg, ph, pc, pu, code(rec), code(act), scratch);
   };
 
-  const lstmBackwardStep: Kernels['lstmBackwardStep'] = (
-    B,
-    u,
-    dg,
-    dgOff,
-    g,
-    gOff,
-    c,
-    cPrev,
-    cNext,
-    dh,
-    dc,
-    U,
-    rec,
-    act,
-  ) => {
-    const pdg = address(dg, dgOff);
-    const pg = address(g, gOff);
-    const pc = address(c, cPrev);
+  const lstmBackward: Kernels['lstmBackward'] = (B, T, u, dGates, gates, c, dh, dc, U, dy, rec, act) => {
+    const pdg = address(dGates, 0);
+    const pg = address(gates, 0);
+    const pc = address(c, 0);
     const pdh = address(dh, 0);
     const pdc = address(dc, 0);
     const pu = address(U, 0);
-    if (pdg < 0 || pg < 0 || pc < 0 || pdh < 0 || pdc < 0 || pu < 0) {
-      tsLstmBackwardStep(B, u, dg, dgOff, g, gOff, c, cPrev, cNext, dh, dc, U, rec, act);
+    const pdy = dy ? address(dy, 0) : 0;
+    if (pdg < 0 || pg < 0 || pc < 0 || pdh < 0 || pdc < 0 || pu < 0 || pdy < 0) {
+      tsLstmBackward(B, T, u, dGates, gates, c, dh, dc, U, dy, rec, act);
       return;
     }
-    fits('lstmBackwardStep', 'dGates', dg, dgOff, B * 4 * u);
-    fits('lstmBackwardStep', 'gates', g, gOff, B * 4 * u);
-    fits('lstmBackwardStep', 'c_prev', c, cPrev, B * u);
-    fits('lstmBackwardStep', 'c', c, cNext, B * u);
-    fits('lstmBackwardStep', 'dh', dh, 0, B * u);
-    fits('lstmBackwardStep', 'dc', dc, 0, B * u);
-    fits('lstmBackwardStep', 'recurrentKernel', U, 0, u * 4 * u);
-    ex.lstm_backward_step(
-      B,
-      u,
-      pdg,
-      pg,
-      pc,
-      pc + 4 * (cNext - cPrev),
-      pdh,
-      pdc,
-      pu,
-      code(rec),
-      code(act),
-      scratch,
-    );
+    fits('lstmBackward', 'dGates', dGates, 0, T * B * 4 * u);
+    fits('lstmBackward', 'gates', gates, 0, T * B * 4 * u);
+    fits('lstmBackward', 'c', c, 0, (T + 1) * B * u);
+    fits('lstmBackward', 'dh', dh, 0, B * u);
+    fits('lstmBackward', 'dc', dc, 0, B * u);
+    fits('lstmBackward', 'recurrentKernel', U, 0, u * 4 * u);
+    if (dy) fits('lstmBackward', 'dOutput', dy, 0, B * T * u);
+    const pt = transposeSpace(u * 4 * u);
+    ex.lstm_backward(B, T, u, pdg, pg, pc, pdh, pdc, pu, pdy, code(rec), code(act), scratch, pt);
+  };
+
+  const copyBlocks: Kernels['copyBlocks'] = (
+    dst,
+    dOff,
+    dOuter,
+    dInner,
+    src,
+    sOff,
+    sOuter,
+    sInner,
+    outer,
+    inner,
+    n,
+  ) => {
+    const pd = address(dst, dOff);
+    const ps = address(src, sOff);
+    if (pd < 0 || ps < 0) {
+      tsCopyBlocks(dst, dOff, dOuter, dInner, src, sOff, sOuter, sInner, outer, inner, n);
+      return;
+    }
+    if (outer <= 0 || inner <= 0 || n <= 0) return;
+    const [d0, d1] = extent('dst', dst, dOff, dOuter, dInner, outer, inner, n);
+    const [s0, s1] = extent('src', src, sOff, sOuter, sInner, outer, inner, n);
+    if (overlaps(dst, d0, d1 - d0, src, s0, s1 - s0)) {
+      throw new RangeError('copyBlocks: the regions dst and src span overlap');
+    }
+    ex.copy_blocks(pd, dOuter, dInner, ps, sOuter, sInner, outer, inner, n);
+  };
+
+  const sumRows: Kernels['sumRows'] = (dst, dOff, src, sOff, rows, n) => {
+    const pd = address(dst, dOff);
+    const ps = address(src, sOff);
+    if (pd < 0 || ps < 0) {
+      tsSumRows(dst, dOff, src, sOff, rows, n);
+      return;
+    }
+    fits('sumRows', 'dst', dst, dOff, n);
+    fits('sumRows', 'src', src, sOff, rows * n);
+    ex.sum_rows(pd, ps, rows, n);
+  };
+
+  const add: Kernels['add'] = (dst, dOff, a, aOff, b, bOff, n) => {
+    const pd = address(dst, dOff);
+    const pa = address(a, aOff);
+    const pb = address(b, bOff);
+    if (pd < 0 || pa < 0 || pb < 0) {
+      tsAdd(dst, dOff, a, aOff, b, bOff, n);
+      return;
+    }
+    fits('add', 'dst', dst, dOff, n);
+    fits('add', 'a', a, aOff, n);
+    fits('add', 'b', b, bOff, n);
+    ex.add(pd, pa, pb, n);
   };
 
   return {
@@ -328,8 +353,11 @@ export function createWasmKernels(bytes: Uint8Array = readFileSync(WASM_KERNELS_
     gemm,
     allocateFloat32: (length) => heap.allocate(length),
     release: (a) => heap.release(a),
-    lstmForwardStep,
-    lstmBackwardStep,
+    lstmForward,
+    lstmBackward,
+    copyBlocks,
+    sumRows,
+    add,
   };
 }
 
@@ -347,6 +375,25 @@ function span(name: string, a: FloatArray, off: number, rows: number, cols: numb
     );
   }
   return need;
+}
+
+/** [first, end) element range a strided block copy touches; throws when it leaves the array. */
+function extent(
+  name: string,
+  a: FloatArray,
+  off: number,
+  outerStride: number,
+  innerStride: number,
+  outer: number,
+  inner: number,
+  n: number,
+): [number, number] {
+  const lo = off + Math.min(0, (outer - 1) * outerStride) + Math.min(0, (inner - 1) * innerStride);
+  const hi = off + Math.max(0, (outer - 1) * outerStride) + Math.max(0, (inner - 1) * innerStride) + n;
+  if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi > a.length) {
+    throw new RangeError(`copyBlocks: ${name} spans elements [${lo}, ${hi}); the array has ${a.length}`);
+  }
+  return [lo, hi];
 }
 
 function fits(fn: string, name: string, a: FloatArray, off: number, length: number): void {

@@ -1,4 +1,4 @@
-import { type DType, type FloatArray, formatShape, ShapeError, type Tensor } from '../tensor.ts';
+import { type DType, type FloatArray, formatShape, release, ShapeError, type Tensor } from '../tensor.ts';
 import { type ActivationName, type LayerActivation, layerActivation } from './activations.ts';
 import { ConfigReader, uniqueLayerName } from './config.ts';
 import type { Layer, LayerContext, Weight } from './layer.ts';
@@ -102,6 +102,7 @@ export class Activation implements Layer {
   }
 
   dispose(): void {
+    release(this.yInfer, this.yTrain, this.dx);
     this.yInfer = this.yTrain = this.dx = null;
   }
 

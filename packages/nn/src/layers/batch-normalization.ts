@@ -1,4 +1,4 @@
-import { type DType, type FloatArray, formatShape, ShapeError, type Tensor } from '../tensor.ts';
+import { type DType, type FloatArray, formatShape, release, ShapeError, type Tensor } from '../tensor.ts';
 import { ConfigReader, uniqueLayerName } from './config.ts';
 import type { Layer, LayerContext, Weight } from './layer.ts';
 import { LayerConfigError, registerLayer } from './registry.ts';
@@ -283,6 +283,7 @@ export class BatchNormalization implements Layer {
   }
 
   dispose(): void {
+    release(this.yInfer, this.yTrain, this.xHat, this.invStd, this.sum1, this.sum2, this.dx);
     this.yInfer = this.yTrain = this.xHat = this.invStd = this.sum1 = this.sum2 = this.dx = null;
   }
 

@@ -1,5 +1,5 @@
 import { kernels } from '../kernels/backend.ts';
-import { type DType, type FloatArray, formatShape, ShapeError, type Tensor } from '../tensor.ts';
+import { type DType, type FloatArray, formatShape, release, ShapeError, type Tensor } from '../tensor.ts';
 import { type ActivationName, type LayerActivation, layerActivation } from './activations.ts';
 import { ConfigReader, uniqueLayerName } from './config.ts';
 import type { Layer, LayerContext, Weight } from './layer.ts';
@@ -280,6 +280,7 @@ export class Conv1D implements Layer {
   }
 
   dispose(): void {
+    release(this.colInfer, this.yInfer, this.colTrain, this.yTrain, this.dPre, this.dCol, this.dx);
     this.colInfer = this.yInfer = this.colTrain = this.yTrain = this.dPre = this.dCol = this.dx = null;
   }
 

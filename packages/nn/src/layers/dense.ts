@@ -1,5 +1,5 @@
 import { kernels } from '../kernels/backend.ts';
-import { type DType, type FloatArray, formatShape, ShapeError, type Tensor } from '../tensor.ts';
+import { type DType, type FloatArray, formatShape, release, ShapeError, type Tensor } from '../tensor.ts';
 import { type ActivationName, type LayerActivation, layerActivation } from './activations.ts';
 import { ConfigReader, uniqueLayerName } from './config.ts';
 import type { Layer, LayerContext, Weight } from './layer.ts';
@@ -172,6 +172,7 @@ export class Dense implements Layer {
 
   dispose(): void {
     this.x = null;
+    release(this.yInfer, this.yTrain, this.dPre, this.dx);
     this.yInfer = this.yTrain = this.dPre = this.dx = null;
   }
 

@@ -1,4 +1,4 @@
-import { allocate, type DType, type FloatArray, sizeOf } from '../tensor.ts';
+import { allocate, type DType, type FloatArray, release, sizeOf } from '../tensor.ts';
 import type { Weight } from './layer.ts';
 
 /**
@@ -45,9 +45,11 @@ export function initialize(value: FloatArray, init: Initializer, random: () => n
 }
 
 /**
- * Returns `buffer` when it already holds `length` elements, a new one otherwise: buffers are allocated
- * once per batch shape and reused while the shape stays.
+ * Returns `buffer` when it already holds `length` elements, else releases it and returns a new one:
+ * buffers are allocated once per batch shape and reused while the shape stays.
  */
 export function reuse(buffer: FloatArray | null, dtype: DType, length: number): FloatArray {
-  return buffer !== null && buffer.length === length ? buffer : allocate(dtype, length);
+  if (buffer !== null && buffer.length === length) return buffer;
+  release(buffer);
+  return allocate(dtype, length);
 }

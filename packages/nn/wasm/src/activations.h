@@ -15,12 +15,17 @@ enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SIGMOID = 2, ACT_TANH = 3, ACT_HARD_SIG
 
 /*
  * e^x, Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two so n·ln2 is exact), a degree-5
- * polynomial for e^r, and 2^n built in the exponent bits. Arguments are clamped to ±88.3 so the result
- * stays finite (e^88.3 ≈ 2.2e38) and 2^n never underflows the exponent field; NaN propagates.
+ * polynomial for e^r, and 2^n built in the exponent bits. Arguments are clamped to [−87.3, 88.3] so the
+ * result stays finite (e^88.3 ≈ 2.2e38) and 2^n a normal number; NaN propagates (pmin/pmax return their
+ * first operand unless the comparison holds, and they are single instructions where min/max are not).
+ * n is rounded by adding 1.5·2^23: the sum's low mantissa bits then hold n, which shifted left by 23 lands
+ * in the exponent field (the magic number's own bits shift out).
  */
 static inline v128_t v_exp(v128_t x) {
-  x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-87.3f)), wasm_f32x4_splat(88.3f));
-  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  const v128_t magic = wasm_f32x4_splat(12582912.0f);
+  x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, wasm_f32x4_splat(-87.3f)), wasm_f32x4_splat(88.3f));
+  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  v128_t n = wasm_f32x4_sub(t, magic);
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_add(r, wasm_f32x4_mul(n, wasm_f32x4_splat(2.12194440e-4f)));
   v128_t r2 = wasm_f32x4_mul(r, r);
@@ -31,7 +36,7 @@ static inline v128_t v_exp(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, r2), r), wasm_f32x4_splat(1.0f));
-  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  v128_t scale = wasm_i32x4_add(wasm_i32x4_shl(t, 23), wasm_i32x4_splat(0x3f800000));
   return wasm_f32x4_mul(p, scale);
 }
 
@@ -65,10 +70,10 @@ static inline v128_t v_tanh(v128_t x) {
 /* clip(0.2·x + 0.5, 0, 1), Keras 2's hard_sigmoid. */
 static inline v128_t v_hard_sigmoid(v128_t x) {
   v128_t y = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(0.2f)), wasm_f32x4_splat(0.5f));
-  return wasm_f32x4_min(wasm_f32x4_max(y, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(1.0f));
+  return wasm_f32x4_pmin(wasm_f32x4_pmax(y, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(1.0f));
 }
 
-/* relu keeps NaN (as `if (a < 0) a = 0` does): pmax(0, x) returns x unless 0 < x. */
+/* relu keeps NaN (as `if (a < 0) a = 0` does): pmax(x, 0) is x < 0 ? 0 : x. */
 static inline v128_t v_relu(v128_t x) { return wasm_f32x4_pmax(x, wasm_f32x4_splat(0.0f)); }
 
 static inline v128_t v_act(int code, v128_t x) {
@@ -86,6 +91,9 @@ static inline v128_t v_act(int code, v128_t x) {
   }
 }
 
+static inline v128_t v_sigmoid_derivative(v128_t y) { return wasm_f32x4_mul(y, wasm_f32x4_sub(wasm_f32x4_splat(1.0f), y)); }
+static inline v128_t v_tanh_derivative(v128_t y) { return wasm_f32x4_sub(wasm_f32x4_splat(1.0f), wasm_f32x4_mul(y, y)); }
+
 /* f'(x) from y = f(x). */
 static inline v128_t v_act_derivative(int code, v128_t y) {
   v128_t one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
@@ -93,9 +101,9 @@ static inline v128_t v_act_derivative(int code, v128_t y) {
     case ACT_RELU:
       return wasm_v128_and(wasm_f32x4_gt(y, zero), one);
     case ACT_SIGMOID:
-      return wasm_f32x4_mul(y, wasm_f32x4_sub(one, y));
+      return v_sigmoid_derivative(y);
     case ACT_TANH:
-      return wasm_f32x4_sub(one, wasm_f32x4_mul(y, y));
+      return v_tanh_derivative(y);
     case ACT_HARD_SIGMOID:
       return wasm_v128_and(wasm_v128_and(wasm_f32x4_gt(y, zero), wasm_f32x4_lt(y, one)),
                            wasm_f32x4_splat(0.2f));
@@ -112,12 +120,31 @@ static inline float s_act_derivative(int code, float y) {
   return wasm_f32x4_extract_lane(v_act_derivative(code, wasm_f32x4_splat(y)), 0);
 }
 
-/* p[0..n) = f(p[0..n)) in place. */
+/* p[0..n) = f(p[0..n)) in place; one loop per activation so none tests the code per element. */
+#define ACT_LOOP(fn)                                                      \
+  do {                                                                    \
+    int i = 0;                                                            \
+    for (; i + 4 <= n; i += 4) wasm_v128_store(p + i, fn(wasm_v128_load(p + i))); \
+    for (; i < n; i++) p[i] = wasm_f32x4_extract_lane(fn(wasm_f32x4_splat(p[i])), 0); \
+  } while (0)
 static inline void act_inplace(int code, float *p, int n) {
-  if (code == ACT_LINEAR) return;
-  int i = 0;
-  for (; i + 4 <= n; i += 4) wasm_v128_store(p + i, v_act(code, wasm_v128_load(p + i)));
-  for (; i < n; i++) p[i] = s_act(code, p[i]);
+  switch (code) {
+    case ACT_RELU:
+      ACT_LOOP(v_relu);
+      break;
+    case ACT_SIGMOID:
+      ACT_LOOP(v_sigmoid);
+      break;
+    case ACT_TANH:
+      ACT_LOOP(v_tanh);
+      break;
+    case ACT_HARD_SIGMOID:
+      ACT_LOOP(v_hard_sigmoid);
+      break;
+    default:
+      break;
+  }
 }
+#undef ACT_LOOP
 
 #endif

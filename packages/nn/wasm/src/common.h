@@ -5,6 +5,7 @@
 #include <wasm_simd128.h>
 
 typedef __SIZE_TYPE__ size_t;
+typedef __PTRDIFF_TYPE__ ptrdiff_t;
 
 #define EXPORT(name) __attribute__((export_name(name)))
 

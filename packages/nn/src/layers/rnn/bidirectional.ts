@@ -8,7 +8,16 @@
  *
  * Keras: merge_mode null (two separate outputs) is rejected — a layer here has one output tensor.
  */
-import { allocate, type DType, type FloatArray, formatShape, ShapeError, type Tensor } from '../../tensor.ts';
+import { kernels } from '../../kernels/backend.ts';
+import {
+  allocate,
+  type DType,
+  type FloatArray,
+  formatShape,
+  release,
+  ShapeError,
+  type Tensor,
+} from '../../tensor.ts';
 import { ConfigReader, uniqueLayerName } from '../config.ts';
 import type { Layer, LayerContext, LayerSpec, Weight } from '../layer.ts';
 import { LayerConfigError, layerFromSpec, registerLayer } from '../registry.ts';
@@ -206,38 +215,35 @@ export class Bidirectional implements Layer {
     const d = dOutput.data;
     const df = run.dForward.data;
     const db = run.dBackward.data;
-    const width = this.mergeMode === 'concat' ? 2 * u : u;
-    for (let b = 0; b < run.batch; b++) {
-      for (let t = 0; t < steps; t++) {
-        const o = (b * steps + t) * width;
-        const f = (b * steps + t) * u;
-        const r = (b * steps + (this.returnSequences ? steps - 1 - t : t)) * u;
-        for (let j = 0; j < u; j++) {
-          switch (this.mergeMode) {
-            case 'concat':
-              df[f + j] = d[o + j];
-              db[r + j] = d[o + u + j];
-              break;
-            case 'sum':
-              df[f + j] = d[o + j];
-              db[r + j] = d[o + j];
-              break;
-            case 'ave':
-              df[f + j] = 0.5 * d[o + j];
-              db[r + j] = 0.5 * d[o + j];
-              break;
-            case 'mul':
-              df[f + j] = d[o + j] * yr.data[r + j];
-              db[r + j] = d[o + j] * y.data[f + j];
-              break;
+    if (this.mergeMode === 'concat') this.concatBlocks(run, df, d, db, true);
+    else
+      for (let b = 0; b < run.batch; b++) {
+        for (let t = 0; t < steps; t++) {
+          const o = (b * steps + t) * u;
+          const f = (b * steps + t) * u;
+          const r = (b * steps + (this.returnSequences ? steps - 1 - t : t)) * u;
+          for (let j = 0; j < u; j++) {
+            switch (this.mergeMode) {
+              case 'sum':
+                df[f + j] = d[o + j];
+                db[r + j] = d[o + j];
+                break;
+              case 'ave':
+                df[f + j] = 0.5 * d[o + j];
+                db[r + j] = 0.5 * d[o + j];
+                break;
+              case 'mul':
+                df[f + j] = d[o + j] * yr.data[r + j];
+                db[r + j] = d[o + j] * y.data[f + j];
+                break;
+            }
           }
         }
       }
-    }
     const dxf = this.forwardLayer.backward(run.dForward).data;
     const dxb = this.backwardLayer.backward(run.dBackward).data;
     const dx = run.dInput.data;
-    for (let i = 0; i < dx.length; i++) dx[i] = dxf[i] + dxb[i];
+    kernels().add(dx, 0, dxf, 0, dxb, 0, dx.length);
     return run.dInput;
   }
 
@@ -260,30 +266,50 @@ export class Bidirectional implements Layer {
   dispose(): void {
     this.forwardLayer.dispose();
     this.backwardLayer.dispose();
+    releaseRun(this.inferRun);
+    releaseRun(this.trainRun);
     this.inferRun = null;
     this.trainRun = null;
     this.yForward = null;
     this.yBackward = null;
   }
 
+  /**
+   * concat's data movement, both ways: out[b, t, :u] ↔ y[b, t] and out[b, t, u:] ↔ yRev[b, T−1−t] (t
+   * itself without return_sequences). `toParts` copies out → (y, yRev) (backward), else (y, yRev) → out.
+   */
+  private concatBlocks(run: Run, y: FloatArray, out: FloatArray, yr: FloatArray, toParts: boolean): void {
+    const { steps, u } = this.geometry(run);
+    const rows = run.batch * steps;
+    const k = kernels();
+    const revStart = this.returnSequences ? (steps - 1) * u : 0;
+    const revStride = this.returnSequences ? -u : u;
+    if (toParts) {
+      k.copyBlocks(y, 0, u, 0, out, 0, 2 * u, 0, rows, 1, u);
+      k.copyBlocks(yr, revStart, steps * u, revStride, out, u, steps * 2 * u, 2 * u, run.batch, steps, u);
+    } else {
+      k.copyBlocks(out, 0, 2 * u, 0, y, 0, u, 0, rows, 1, u);
+      k.copyBlocks(out, u, steps * 2 * u, 2 * u, yr, revStart, steps * u, revStride, run.batch, steps, u);
+    }
+  }
+
   /** out = merge(y, yRev re-reversed in time when return_sequences). */
   private merge(run: Run, y: Tensor, yr: Tensor): void {
+    if (this.mergeMode === 'concat') {
+      this.concatBlocks(run, y.data, run.output.data, yr.data, false);
+      return;
+    }
     const { steps, u } = this.geometry(run);
     const out = run.output.data;
-    const width = this.mergeMode === 'concat' ? 2 * u : u;
     for (let b = 0; b < run.batch; b++) {
       for (let t = 0; t < steps; t++) {
-        const o = (b * steps + t) * width;
+        const o = (b * steps + t) * u;
         const f = (b * steps + t) * u;
         const r = (b * steps + (this.returnSequences ? steps - 1 - t : t)) * u;
         for (let j = 0; j < u; j++) {
           const a = y.data[f + j];
           const c = yr.data[r + j];
           switch (this.mergeMode) {
-            case 'concat':
-              out[o + j] = a;
-              out[o + u + j] = c;
-              break;
             case 'sum':
               out[o + j] = a + c;
               break;
@@ -318,6 +344,7 @@ export class Bidirectional implements Layer {
     }
     const current = training ? this.trainRun : this.inferRun;
     if (current && current.batch === batch && current.time === time) return current;
+    releaseRun(current);
     const u = this.forwardLayer.units;
     const steps = this.returnSequences ? [time] : [];
     const make = (shape: number[], n: number): Tensor => ({ shape, data: allocate(this.dtype, n) });
@@ -337,6 +364,10 @@ export class Bidirectional implements Layer {
     else this.inferRun = run;
     return run;
   }
+}
+
+function releaseRun(run: Run | null): void {
+  if (run) release(run.output.data, run.dForward.data, run.dBackward.data, run.dInput.data);
 }
 
 function asRecurrent(layer: Layer, key: string): RecurrentLayer {

@@ -10,12 +10,14 @@
  *   h = z ⊙ h_prev + (1 − z) ⊙ hh
  */
 import { kernels } from '../../kernels/backend.ts';
-import type { DType } from '../../tensor.ts';
+import type { DType, FloatArray } from '../../tensor.ts';
 import type { Weight } from '../layer.ts';
 import type { RecurrentActivation } from './activations.ts';
 import {
+  backwardEachStep,
   type CellRequirements,
   type CellWeights,
+  forwardEachStep,
   newCellWeights,
   type RecurrentCell,
   type RecurrentWorkspace,
@@ -71,6 +73,14 @@ export class GRUCell implements RecurrentCell {
   /** The loop adds the first 3u values (b_in) to x · kernel; with reset_after the next 3u are b_rec. */
   get bias(): Weight | null {
     return requireBuilt(this.w, 'GRUCell').bias;
+  }
+
+  forward(ws: RecurrentWorkspace): void {
+    forwardEachStep(ws, (s) => this.forwardStep(ws, s));
+  }
+
+  backward(ws: RecurrentWorkspace, dy: FloatArray | null): void {
+    backwardEachStep(ws, this.units, dy, (s) => this.backwardStep(ws, s));
   }
 
   /** Saves z, r, hh (post-activation) in gates[s], and rh / r ⊙ h_prev in extra[s]; h goes to hs[s+1]. */

@@ -7,7 +7,7 @@
  *   h = o ⊙ act(c)
  */
 import { kernels } from '../../kernels/backend.ts';
-import type { DType } from '../../tensor.ts';
+import type { DType, FloatArray } from '../../tensor.ts';
 import type { Weight } from '../layer.ts';
 import type { RecurrentActivation } from './activations.ts';
 import {
@@ -61,25 +61,17 @@ export class LSTMCell implements RecurrentCell {
   }
 
   /**
-   * Saves the activated gates i, f, g, o in gates[s] and c in cs[s+1] (h goes to hs[s+1]): one fused
-   * kernel call does the recurrent matmul h[s] · recurrent_kernel, the activations and the state update.
+   * Saves the activated gates i, f, g, o in gates[s] and c in cs[s+1] (h goes to hs[s+1]): the fused
+   * kernel does each step's recurrent matmul h[s] · recurrent_kernel, the activations and the state update.
    */
-  forwardStep(ws: RecurrentWorkspace, s: number): void {
-    const u = this.units;
-    const B = ws.batch;
-    const prev = s * B * u;
-    const next = (s + 1) * B * u;
-    kernels().lstmForwardStep(
-      B,
-      u,
+  forward(ws: RecurrentWorkspace): void {
+    kernels().lstmForward(
+      ws.batch,
+      ws.time,
+      this.units,
       ws.gates,
-      s * B * 4 * u,
       ws.hs,
-      prev,
-      next,
       ws.cs,
-      prev,
-      next,
       this.w!.recurrentKernel.value,
       this.recurrentActivation,
       this.activation,
@@ -92,25 +84,20 @@ export class LSTMCell implements RecurrentCell {
    *   c = f ⊙ c_prev + i ⊙ g         ⇒ di = dc ⊙ g, df = dc ⊙ c_prev, dg = dc ⊙ i, dc_prev = dc ⊙ f
    *   gates = σ/act(z)               ⇒ dz = d(gate) ⊙ σ'/act'(gate)
    *   z = … + h_prev · U             ⇒ dh_prev = dz · Uᵀ
-   * (the fused kernel `lstmBackwardStep`).
+   * (the fused kernel `lstmBackward`, all steps).
    */
-  backwardStep(ws: RecurrentWorkspace, s: number): void {
-    const u = this.units;
-    const B = ws.batch;
-    const gOff = s * B * 4 * u;
-    kernels().lstmBackwardStep(
-      B,
-      u,
+  backward(ws: RecurrentWorkspace, dy: FloatArray | null): void {
+    kernels().lstmBackward(
+      ws.batch,
+      ws.time,
+      this.units,
       ws.dGates,
-      gOff,
       ws.gates,
-      gOff,
       ws.cs,
-      s * B * u,
-      (s + 1) * B * u,
       ws.dh,
       ws.dc,
       this.w!.recurrentKernel.value,
+      dy,
       this.recurrentActivation,
       this.activation,
     );

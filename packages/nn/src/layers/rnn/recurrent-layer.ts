@@ -180,6 +180,8 @@ export abstract class RecurrentLayer implements Layer {
   }
 
   dispose(): void {
+    this.inferRun?.ws.release();
+    this.trainRun?.ws.release();
     this.inferRun = null;
     this.trainRun = null;
     this.trainCached = false;
@@ -234,6 +236,7 @@ export abstract class RecurrentLayer implements Layer {
     if (training) this.trainCached = false;
     const current = training ? this.trainRun : this.inferRun;
     if (current && current.ws.batch === batch && current.ws.time === time) return current;
+    current?.ws.release();
     const ws = new RecurrentWorkspace(this.dtype, batch, time, features, this.cell, training);
     const u = this.units;
     const run: Run = {

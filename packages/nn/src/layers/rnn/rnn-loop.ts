@@ -9,18 +9,21 @@
  *
  *   forward:  xp[s] = x[:, t(s)]                       one copy
  *             gates = xp · kernel + bias               ONE gemm over [T·B, in] × [in, G·u]
- *             for s: cell.forwardStep(ws, s)           the recurrent matmul h[s−1] · recurrent_kernel, per step
- *   backward: for s = T−1 … 0: cell.backwardStep(ws, s)  dGates[s], and dh/dc carried to step s−1
+ *             cell.forward(ws)                         the T steps, each with its recurrent matmul h[s−1] · U
+ *   backward: cell.backward(ws, dy)                    s = T−1 … 0: dGates[s], and dh/dc carried to step s−1
  *             dKernel += xpᵀ · dGates                  ONE gemm
  *             dBias   += Σ_rows dGates
  *             cell.accumulateRecurrentGrads(ws)       ONE gemm (two for GRU reset_after=false)
  *             dxp = dGates · kernelᵀ                   ONE gemm, then scattered back to [B, T, in]
  *
+ * A cell runs all T steps in one call, so a fused kernel can keep the whole loop (LSTM: `lstmForward` /
+ * `lstmBackward`); cells written step by step use `forwardEachStep` / `backwardEachStep`.
+ *
  * All buffers live in a `RecurrentWorkspace`, allocated once per (batch, time) shape: no step allocates
  * (not even a `subarray` view: per-step code addresses buffers by offset).
  */
 import { kernels } from '../../kernels/backend.ts';
-import { allocate, type DType, type FloatArray, type Tensor } from '../../tensor.ts';
+import { allocate, type DType, type FloatArray, release, type Tensor } from '../../tensor.ts';
 import type { Weight } from '../layer.ts';
 
 /** What a cell needs from the workspace beyond the buffers every cell shares. */
@@ -36,7 +39,7 @@ export interface CellRequirements {
 }
 
 /**
- * One time step of a recurrent cell, forward and backward, on the workspace's buffers at step s.
+ * A recurrent cell run over all T steps of a workspace, forward and backward.
  * Weights are Keras' layout: kernel [in, G·u], recurrent_kernel [u, G·u], bias (cell specific).
  */
 export interface RecurrentCell {
@@ -52,15 +55,18 @@ export interface RecurrentCell {
   /** Allocates the weights (zeros) for `inputSize` features. */
   build(inputSize: number, dtype: DType): void;
   /**
-   * On entry gates[s] holds x_t · kernel + input bias; computes the recurrent part from hs[s] (and cs[s]),
-   * leaves gates[s] holding the post-activation gate values backward needs, and writes hs[s+1] (cs[s+1]).
+   * Steps s = 0 … T−1. On entry gates[s] holds x_t · kernel + input bias and hs[0] (cs[0]) the initial
+   * state; each step computes the recurrent part from hs[s] (and cs[s]), leaves gates[s] holding the
+   * post-activation gate values backward needs, and writes hs[s+1] (cs[s+1]).
    */
-  forwardStep(ws: RecurrentWorkspace, s: number): void;
+  forward(ws: RecurrentWorkspace): void;
   /**
-   * On entry dh holds ∂L/∂h at step s (dc: ∂L/∂c from step s+1). Writes dGates[s] (and dRec[s]) = ∂L/∂ of
-   * the input (recurrent) pre-activations, then leaves ∂L/∂h[s−1] in dh (∂L/∂c[s−1] in dc).
+   * Steps s = T−1 … 0. On entry dh (dc) holds the gradient reaching the last step's h (c); `dy`, when not
+   * null, is ∂L/∂h of every step ([B, T, u], processing order), added to dh as step s is reached. Each step
+   * writes dGates[s] (and dRec[s]) = ∂L/∂ of the input (recurrent) pre-activations and carries ∂L/∂h[s−1]
+   * in dh (∂L/∂c[s−1] in dc).
    */
-  backwardStep(ws: RecurrentWorkspace, s: number): void;
+  backward(ws: RecurrentWorkspace, dy: FloatArray | null): void;
   /** recurrent_kernel (and recurrent bias) gradients over all steps, from the caches and dGates / dRec. */
   accumulateRecurrentGrads(ws: RecurrentWorkspace): void;
 }
@@ -128,16 +134,47 @@ export class RecurrentWorkspace {
     this.dxp = allocate(dtype, b * bt * inputSize);
     this.dInput = allocate(dtype, b * bt * inputSize);
   }
+
+  /** Gives every buffer back (wasm memory); the workspace must not be used afterwards. */
+  release(): void {
+    release(this.xp, this.gates, this.hs, this.cs, this.extra, this.scratch, this.sequence);
+    release(
+      this.dGates,
+      this.dRec === this.dGates ? null : this.dRec,
+      this.dh,
+      this.dc,
+      this.dxp,
+      this.dInput,
+    );
+  }
 }
 
-/** dst[dOff .. dOff+n) = src[sOff .. sOff+n), without the view object `subarray` would allocate. */
-function copy(dst: FloatArray, dOff: number, src: FloatArray, sOff: number, n: number): void {
-  for (let i = 0; i < n; i++) dst[dOff + i] = src[sOff + i];
+/** The forward loop for a cell written one step at a time: step(s) for s = 0 … T−1. */
+export function forwardEachStep(ws: RecurrentWorkspace, step: (s: number) => void): void {
+  for (let s = 0; s < ws.time; s++) step(s);
 }
 
-/** Input time index read at processing step s. */
-function timeAt(s: number, time: number, goBackwards: boolean): number {
-  return goBackwards ? time - 1 - s : s;
+/**
+ * The backward loop for a cell written one step at a time: for s = T−1 … 0, dh += dy[:, s] (when dy is
+ * given), then step(s), which turns dh (∂L/∂h[s]) into ∂L/∂h[s−1].
+ */
+export function backwardEachStep(
+  ws: RecurrentWorkspace,
+  units: number,
+  dy: FloatArray | null,
+  step: (s: number) => void,
+): void {
+  const { batch: B, time: T } = ws;
+  for (let s = T - 1; s >= 0; s--) {
+    if (dy) {
+      for (let b = 0; b < B; b++) {
+        const src = (b * T + s) * units;
+        const dst = b * units;
+        for (let j = 0; j < units; j++) ws.dh[dst + j] += dy[src + j];
+      }
+    }
+    step(s);
+  }
 }
 
 /**
@@ -154,46 +191,32 @@ export function recurrentForward(
   const { batch: B, time: T, inputSize: n } = ws;
   const u = cell.units;
   const gu = cell.gateCount * u;
-  const xd = x.data;
-  for (let s = 0; s < T; s++) {
-    const t = timeAt(s, T, goBackwards);
-    for (let b = 0; b < B; b++) {
-      copy(ws.xp, (s * B + b) * n, xd, (b * T + t) * n, n);
-    }
-  }
-  // gates = xp · kernel + input bias, for all steps at once.
-  const bias = cell.bias;
-  if (bias) for (let r = 0; r < T * B; r++) copy(ws.gates, r * gu, bias.value, 0, gu);
-  kernels().gemm(
-    false,
-    false,
-    T * B,
-    gu,
-    n,
-    1,
+  const k = kernels();
+  // xp[s, b] = x[b, t(s)]: x[b, t] is at (b·T + t)·n, and t(s) runs backwards with go_backwards.
+  k.copyBlocks(
     ws.xp,
     0,
+    B * n,
     n,
-    cell.kernel.value,
-    0,
-    gu,
-    bias ? 1 : 0,
-    ws.gates,
-    0,
-    gu,
+    x.data,
+    goBackwards ? (T - 1) * n : 0,
+    goBackwards ? -n : n,
+    T * n,
+    T,
+    B,
+    n,
   );
+  // gates = xp · kernel + input bias, for all steps at once (the bias broadcast to every row first).
+  const bias = cell.bias;
+  if (bias) k.copyBlocks(ws.gates, 0, gu, 0, bias.value, 0, 0, 0, T * B, 1, gu);
+  k.gemm(false, false, T * B, gu, n, 1, ws.xp, 0, n, cell.kernel.value, 0, gu, bias ? 1 : 0, ws.gates, 0, gu);
 
   ws.hs.fill(0, 0, B * u);
   if (cell.requirements.cellState) ws.cs.fill(0, 0, B * u);
-  for (let s = 0; s < T; s++) cell.forwardStep(ws, s);
+  cell.forward(ws);
 
-  if (returnSequences) {
-    for (let s = 0; s < T; s++) {
-      for (let b = 0; b < B; b++) {
-        copy(ws.sequence, (b * T + s) * u, ws.hs, ((s + 1) * B + b) * u, u);
-      }
-    }
-  }
+  // sequence[b, s] = hs[s + 1, b].
+  if (returnSequences) k.copyBlocks(ws.sequence, 0, u, T * u, ws.hs, B * u, B * u, u, T, B, u);
 }
 
 /**
@@ -214,39 +237,31 @@ export function recurrentBackward(
   const dy = dOutput.data;
   ws.dh.fill(0);
   ws.dc.fill(0);
-  for (let s = T - 1; s >= 0; s--) {
-    // ∂L/∂h[s] = what flows back from step s+1 (already in dh) + the output's own gradient.
-    if (returnSequences) {
-      for (let b = 0; b < B; b++) {
-        const src = (b * T + s) * u;
-        const dst = b * u;
-        for (let j = 0; j < u; j++) ws.dh[dst + j] += dy[src + j];
-      }
-    } else if (s === T - 1) {
-      for (let i = 0; i < B * u; i++) ws.dh[i] += dy[i];
-    }
-    cell.backwardStep(ws, s);
-  }
+  // Without return_sequences only the last step's h reaches the output.
+  if (!returnSequences) for (let i = 0; i < B * u; i++) ws.dh[i] = dy[i];
+  cell.backward(ws, returnSequences ? dy : null);
 
   const k = kernels();
   // gates = xp · kernel + bias  ⇒  dKernel += xpᵀ · dGates, dBias += Σ_rows dGates, dxp = dGates · kernelᵀ.
   k.gemm(true, false, n, gu, T * B, 1, ws.xp, 0, n, ws.dGates, 0, gu, 1, cell.kernel.grad, 0, gu);
   const bias = cell.bias;
-  if (bias) {
-    const g = bias.grad;
-    for (let r = 0; r < T * B; r++) {
-      const off = r * gu;
-      for (let j = 0; j < gu; j++) g[j] += ws.dGates[off + j];
-    }
-  }
+  if (bias) k.sumRows(bias.grad, 0, ws.dGates, 0, T * B, gu);
   cell.accumulateRecurrentGrads(ws);
   k.gemm(false, true, T * B, n, gu, 1, ws.dGates, 0, gu, cell.kernel.value, 0, gu, 0, ws.dxp, 0, n);
-  for (let s = 0; s < T; s++) {
-    const t = timeAt(s, T, goBackwards);
-    for (let b = 0; b < B; b++) {
-      copy(ws.dInput, (b * T + t) * n, ws.dxp, (s * B + b) * n, n);
-    }
-  }
+  // dInput[b, t(s)] = dxp[s, b].
+  k.copyBlocks(
+    ws.dInput,
+    goBackwards ? (T - 1) * n : 0,
+    goBackwards ? -n : n,
+    T * n,
+    ws.dxp,
+    0,
+    B * n,
+    n,
+    T,
+    B,
+    n,
+  );
 }
 
 /** A cell's weights in Keras layout; `weights` is the get_weights() order. */

@@ -3,12 +3,14 @@
  * kernel [in, u], recurrent_kernel [u, u], bias [u].
  */
 import { kernels } from '../../kernels/backend.ts';
-import type { DType } from '../../tensor.ts';
+import type { DType, FloatArray } from '../../tensor.ts';
 import type { Weight } from '../layer.ts';
 import type { RecurrentActivation } from './activations.ts';
 import {
+  backwardEachStep,
   type CellRequirements,
   type CellWeights,
+  forwardEachStep,
   newCellWeights,
   type RecurrentCell,
   type RecurrentWorkspace,
@@ -51,6 +53,14 @@ export class SimpleRNNCell implements RecurrentCell {
   }
   get bias(): Weight | null {
     return requireBuilt(this.w, 'SimpleRNNCell').bias;
+  }
+
+  forward(ws: RecurrentWorkspace): void {
+    forwardEachStep(ws, (s) => this.forwardStep(ws, s));
+  }
+
+  backward(ws: RecurrentWorkspace, dy: FloatArray | null): void {
+    backwardEachStep(ws, this.units, dy, (s) => this.backwardStep(ws, s));
   }
 
   /** Saves h (= gates[s], post-activation): activation' is a function of it. */
