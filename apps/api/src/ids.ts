@@ -1,23 +1,6 @@
-import { errors } from './errors.ts';
+import { ID_PATTERN } from '@kws/store';
 
-/**
- * The one schema for every id that ends up in a path (users, clips, model versions): letters, digits,
- * `_` and `-`, 1 to 64 characters. Ids are checked against it before they are ever joined into a path.
- */
-export const ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
-const ID_REGEXP = new RegExp(ID_PATTERN);
+export { assertId, ID_PATTERN, isId } from '@kws/store';
 
-/** JSON schema of an id, shared by route params and bodies. */
+/** JSON schema of an id (`@kws/store`'s one id pattern), shared by route params and bodies. */
 export const idSchema = { type: 'string', pattern: ID_PATTERN } as const;
-
-export function isId(value: unknown): value is string {
-  return typeof value === 'string' && ID_REGEXP.test(value);
-}
-
-/** Throws `KWS_ERR_VALIDATION` naming what was received when `value` is not an id. */
-export function assertId(kind: string, value: unknown): asserts value is string {
-  if (!isId(value)) {
-    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : typeof value;
-    throw errors.VALIDATION(`${kind} must match ${ID_PATTERN}, received ${shown}`);
-  }
-}

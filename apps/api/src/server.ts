@@ -20,7 +20,7 @@ import { modelsRoutes } from './routes/models.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { errorSchema } from './routes/schemas.ts';
 import { usersRoutes } from './routes/users.ts';
-import { Store } from './store/store.ts';
+import { Store } from '@kws/store';
 
 /** JSON bodies are tiny (`{ userId }`); uploads are multipart and capped separately. */
 const JSON_BODY_LIMIT = 16 * 1024;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { errors } from '../src/errors.ts';
 import { etagMatches } from '../src/routes/models.ts';
-import { Store } from '../src/store/store.ts';
+import { Store } from '@kws/store';
 import { bearer, createUser, errorOf, startTestApp, type TestApp } from './helpers.ts';
 
 let t: TestApp;

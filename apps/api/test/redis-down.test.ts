@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors } from '../src/errors.ts';
 import { QUEUE_TIMEOUT_MS } from '../src/queue/training-queue.ts';
-import { Store } from '../src/store/store.ts';
+import { Store } from '@kws/store';
 import { speechWav } from './audio.ts';
 import { bearer, createUser, errorOf, startTestApp, type TestApp, upload } from './helpers.ts';
 

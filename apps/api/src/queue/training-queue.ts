@@ -13,7 +13,7 @@ import {
   type TrainingJobData,
   type TrainingProgress,
   type TrainingResult,
-} from './contract.ts';
+} from '@kws/store';
 
 /** Every queue call answers (or fails with 503) within this bound, so a dead Redis costs < 1 s. */
 export const QUEUE_TIMEOUT_MS = 800;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { errors, KwsError } from '../errors.ts';
+import { errors, KwsError } from './errors.ts';
 
 /** Prefix of temp files; whatever carries it after a crash is garbage that `Store.open` sweeps. */
 export const TEMP_PREFIX = '.tmp-';

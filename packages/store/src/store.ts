@@ -2,8 +2,6 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errors } from '../errors.ts';
-import { assertId, isId } from '../ids.ts';
 import {
   fsyncDir,
   storageError,
@@ -13,6 +11,8 @@ import {
   writeTempSynced,
 } from './atomic.ts';
 import { ByteLru } from './byte-lru.ts';
+import { errors } from './errors.ts';
+import { assertId, isId } from './ids.ts';
 import { KeyedMutex } from './lock.ts';
 
 /** At most this many clips are stored per user (DESIGN §5). */

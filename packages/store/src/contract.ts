@@ -1,6 +1,7 @@
 /**
- * The training job as the api enqueues it and the worker (apps/worker, to come) consumes it. Kept in one
- * file so the worker can share it; it belongs in a package both apps import once the worker exists.
+ * The training job as the api enqueues it and the worker consumes it: queue and job names, data, progress,
+ * result, error convention and the retry policy. apps/api and apps/worker both import it from here, so
+ * they cannot disagree.
  */
 
 /** BullMQ queue name (under the `KWS_QUEUE_PREFIX` prefix). */

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { errors, KwsError } from '../errors.ts';
+import { errors, KwsError } from './errors.ts';
 import { MAX_CLIPS_PER_USER, type NewClip, STALE_AFTER_MS, Store, sha256Hex } from './store.ts';
 
 function clip(bytes = 1000, fill = 1): NewClip {
