@@ -13,6 +13,7 @@ describe('@kws/audio public API', () => {
       'AudioFormatError',
       'DEFAULT_FEATURE_CONFIG',
       'encodeWav',
+      'readWavChunks',
     ]) {
       expect(typeof (audio as Record<string, unknown>)[name], name).not.toBe('undefined');
     }

@@ -19,5 +19,6 @@ export {
 } from './quality.ts';
 export { resample } from './resample.ts';
 export { createMfccStream, type MfccStream } from './stream.ts';
+export { DEFAULT_CHUNK_FRAMES, readWavChunks } from './wav/chunks.ts';
 export { type DecodedAudio, decodeWav, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from './wav/decode.ts';
 export { encodeWav } from './wav/encode.ts';
