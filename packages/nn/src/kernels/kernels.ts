@@ -110,4 +110,59 @@ export interface Kernels {
     bOff: number,
     n: number,
   ): void;
+  /**
+   * Runs two independent tasks — `second` may run on another thread at the same time as `first` (the wasm
+   * backend's worker; the ts backend runs one after the other). `work` is the multiply-adds of one task,
+   * for deciding whether a thread hand-off pays.
+   *
+   * The contract that makes this safe: once `second` has called a kernel, it only calls kernels (no JS
+   * reads or writes of buffers those kernels touch, since they may run later, on the other thread), and
+   * the two tasks share no buffer that either writes. Both have finished when this returns.
+   */
+  concurrently(first: () => void, second: () => void, work: number): void;
+  /**
+   * Keras GRU (gate order z, r, h) over `time` steps of `batch` rows of `units` u; see
+   * layers/rnn/gru-cell.ts for both `resetAfter` forms. `gates` [time, batch, 3u]: on entry x · kernel +
+   * input bias, on return the activated z, r, hh. `h` [time + 1, batch, u] holds the initial state at step
+   * 0. `extra` [time, batch, u] receives what backward needs (resetAfter: rh = h_prev · U_h + b_rh, else
+   * r ⊙ h_prev); `scratch` is [batch, 3u] (resetAfter) or [batch, u]. `recurrentBias` (resetAfter only,
+   * may be null) is b_rec, 3u values at `recurrentBiasOff`.
+   */
+  gruForward(
+    batch: number,
+    time: number,
+    units: number,
+    resetAfter: boolean,
+    gates: FloatArray,
+    h: FloatArray,
+    extra: FloatArray,
+    scratch: FloatArray,
+    recurrentKernel: FloatArray,
+    recurrentBias: FloatArray | null,
+    recurrentBiasOff: number,
+    recurrentActivation: RecurrentActivation,
+    activation: RecurrentActivation,
+  ): void;
+  /**
+   * The backward of `gruForward`, steps time−1 … 0, with `dh` and `dOutput` as in `lstmBackward`. Writes
+   * ∂L/∂(input pre-activations) to `dGates` and, with resetAfter, ∂L/∂(recurrent pre-activations) to `dRec`
+   * (both [time, batch, 3u]; dRec is unused otherwise).
+   */
+  gruBackward(
+    batch: number,
+    time: number,
+    units: number,
+    resetAfter: boolean,
+    dGates: FloatArray,
+    dRec: FloatArray,
+    gates: FloatArray,
+    h: FloatArray,
+    extra: FloatArray,
+    scratch: FloatArray,
+    dh: FloatArray,
+    recurrentKernel: FloatArray,
+    dOutput: FloatArray | null,
+    recurrentActivation: RecurrentActivation,
+    activation: RecurrentActivation,
+  ): void;
 }

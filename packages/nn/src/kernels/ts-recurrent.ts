@@ -143,3 +143,137 @@ function lstmBackwardStep(
   }
   tsGemm(false, true, batch, u, 4 * u, 1, dGates, dgOff, 4 * u, U, 0, 4 * u, 0, dh, 0, u);
 }
+
+export const tsGruForward: Kernels['gruForward'] = (
+  B,
+  T,
+  u,
+  resetAfter,
+  g,
+  hs,
+  extra,
+  scratch,
+  U,
+  bRec,
+  bOff,
+  rec,
+  act,
+) => {
+  const gu = 3 * u;
+  for (let s = 0; s < T; s++) {
+    const gOff = s * B * gu;
+    const prev = s * B * u;
+    const next = (s + 1) * B * u;
+    const eOff = s * B * u;
+    if (resetAfter) {
+      if (bRec) for (let b = 0; b < B; b++) for (let j = 0; j < gu; j++) scratch[b * gu + j] = bRec[bOff + j];
+      tsGemm(false, false, B, gu, u, 1, hs, prev, u, U, 0, gu, bRec ? 1 : 0, scratch, 0, gu);
+      for (let b = 0; b < B; b++) {
+        const row = gOff + b * gu;
+        const sRow = b * gu;
+        for (let j = 0; j < 2 * u; j++) g[row + j] += scratch[sRow + j];
+        rec.apply(g, row, 2 * u);
+        for (let j = 0; j < u; j++) {
+          const rh = scratch[sRow + 2 * u + j];
+          extra[eOff + b * u + j] = rh;
+          g[row + 2 * u + j] += g[row + u + j] * rh;
+        }
+        act.apply(g, row + 2 * u, u);
+      }
+    } else {
+      tsGemm(false, false, B, 2 * u, u, 1, hs, prev, u, U, 0, gu, 1, g, gOff, gu);
+      for (let b = 0; b < B; b++) {
+        const row = gOff + b * gu;
+        rec.apply(g, row, 2 * u);
+        for (let j = 0; j < u; j++) extra[eOff + b * u + j] = g[row + u + j] * hs[prev + b * u + j];
+      }
+      tsGemm(false, false, B, u, u, 1, extra, eOff, u, U, 2 * u, gu, 1, g, gOff + 2 * u, gu);
+      for (let b = 0; b < B; b++) act.apply(g, gOff + b * gu + 2 * u, u);
+    }
+    for (let b = 0; b < B; b++) {
+      const row = gOff + b * gu;
+      for (let j = 0; j < u; j++) {
+        const z = g[row + j];
+        hs[next + b * u + j] = z * hs[prev + b * u + j] + (1 - z) * g[row + 2 * u + j];
+      }
+    }
+  }
+};
+
+/**
+ * h = z ⊙ h_prev + (1 − z) ⊙ hh   ⇒ dz = dh ⊙ (h_prev − hh), dhh = dh ⊙ (1 − z), dh_prev = dh ⊙ z + …
+ * hh = act(ah)                    ⇒ dah = dhh ⊙ act'(hh)
+ * reset_after: ah = xh + r ⊙ rh    ⇒ dr = dah ⊙ rh, d(rh) = dah ⊙ r → dRec; dh_prev += dRec · Uᵀ
+ * else:        ah = xh + (r⊙h_prev)·U_h ⇒ d(r⊙h_prev) = dah · U_hᵀ, dr = that ⊙ h_prev,
+ *                                          dh_prev += that ⊙ r + [dz_pre, dr_pre] · U_zrᵀ
+ * z, r = σ(·)                     ⇒ dz_pre = dz ⊙ σ'(z), dr_pre = dr ⊙ σ'(r)
+ */
+export const tsGruBackward: Kernels['gruBackward'] = (
+  B,
+  T,
+  u,
+  resetAfter,
+  dg,
+  dRec,
+  g,
+  hs,
+  extra,
+  scratch,
+  dh,
+  U,
+  dy,
+  rec,
+  act,
+) => {
+  const gu = 3 * u;
+  for (let s = T - 1; s >= 0; s--) {
+    if (dy) {
+      for (let b = 0; b < B; b++) {
+        const src = (b * T + s) * u;
+        for (let j = 0; j < u; j++) dh[b * u + j] += dy[src + j];
+      }
+    }
+    const gOff = s * B * gu;
+    const prev = s * B * u;
+    const eOff = s * B * u;
+    for (let b = 0; b < B; b++) {
+      const row = gOff + b * gu;
+      for (let j = 0; j < u; j++) {
+        const i = b * u + j;
+        const z = g[row + j];
+        const hh = g[row + 2 * u + j];
+        const dhi = dh[i];
+        dg[row + j] = dhi * (hs[prev + i] - hh) * rec.derivative(z);
+        dg[row + 2 * u + j] = dhi * (1 - z) * act.derivative(hh);
+        dh[i] = dhi * z; // the direct path h_prev → h; recurrent paths are added below
+      }
+    }
+    if (resetAfter) {
+      for (let b = 0; b < B; b++) {
+        const row = gOff + b * gu;
+        for (let j = 0; j < u; j++) {
+          const r = g[row + u + j];
+          const dah = dg[row + 2 * u + j];
+          dg[row + u + j] = dah * extra[eOff + b * u + j] * rec.derivative(r);
+          dRec[row + j] = dg[row + j];
+          dRec[row + u + j] = dg[row + u + j];
+          dRec[row + 2 * u + j] = dah * r;
+        }
+      }
+      tsGemm(false, true, B, u, gu, 1, dRec, gOff, gu, U, 0, gu, 1, dh, 0, u);
+    } else {
+      const drh = scratch;
+      tsGemm(false, true, B, u, u, 1, dg, gOff + 2 * u, gu, U, 2 * u, gu, 0, drh, 0, u);
+      for (let b = 0; b < B; b++) {
+        const row = gOff + b * gu;
+        for (let j = 0; j < u; j++) {
+          const i = b * u + j;
+          const r = g[row + u + j];
+          dg[row + u + j] = drh[i] * hs[prev + i] * rec.derivative(r);
+          dh[i] += drh[i] * r;
+        }
+      }
+      tsGemm(false, true, B, u, 2 * u, 1, dg, gOff, gu, U, 0, gu, 1, dh, 0, u);
+    }
+  }
+};

@@ -1,7 +1,7 @@
 import type { Kernels } from './kernels.ts';
 import { tsAdd, tsCopyBlocks, tsSumRows } from './ts-copy.ts';
 import { tsGemm } from './ts-gemm.ts';
-import { tsLstmBackward, tsLstmForward } from './ts-recurrent.ts';
+import { tsGruBackward, tsGruForward, tsLstmBackward, tsLstmForward } from './ts-recurrent.ts';
 
 /**
  * Pure-TypeScript kernels: generic over Float32Array and Float64Array (one implementation), the fallback
@@ -14,7 +14,13 @@ export const tsKernels: Kernels = {
   release() {},
   lstmForward: tsLstmForward,
   lstmBackward: tsLstmBackward,
+  gruForward: tsGruForward,
+  gruBackward: tsGruBackward,
   copyBlocks: tsCopyBlocks,
   sumRows: tsSumRows,
   add: tsAdd,
+  concurrently(first, second) {
+    first();
+    second();
+  },
 };

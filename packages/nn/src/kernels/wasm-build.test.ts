@@ -36,6 +36,8 @@ describe('wasm/kernels.wasm', () => {
         'copy_blocks',
         'gemm',
         'gemm_scratch_floats',
+        'gru_backward',
+        'gru_forward',
         'lstm_backward',
         'lstm_forward',
         'sum_rows',

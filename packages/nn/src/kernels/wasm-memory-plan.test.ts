@@ -17,6 +17,8 @@ describe.skipIf(backend.name !== 'wasm')('wasm memory plan (reference model)', (
     const { model, trainStep, infer } = referenceModel();
     const train = benchData(4, 1);
     const window = benchData(1, 2).x;
+    // Warm-up, with the kernel thread (if any) running: its first task allocates its own scratch once.
+    (backend as WasmKernels).waitForThread();
     trainStep(train.x, train.y);
     infer(window);
     const before = heap.stats;

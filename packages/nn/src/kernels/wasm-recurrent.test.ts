@@ -1,11 +1,12 @@
 /**
- * The wasm fused LSTM sequences against the pure-TS ones, and the wasm activations against float64 Math.
+ * The wasm fused LSTM and GRU sequences against the pure-TS ones, and the wasm activations against float64
+ * Math.
  */
 import { describe, expect, it } from 'vitest';
 import { assertClose } from '../../test/assert-close.ts';
 import { type RecurrentActivationName, recurrentActivation, sigmoid } from '../layers/rnn/activations.ts';
 import { seededRandom } from '../layers/rnn/initializers.ts';
-import { tsLstmBackward, tsLstmForward } from './ts-recurrent.ts';
+import { tsGruBackward, tsGruForward, tsLstmBackward, tsLstmForward } from './ts-recurrent.ts';
 import { createWasmKernels } from './wasm.ts';
 
 const wasm = createWasmKernels()!;
@@ -112,6 +113,113 @@ describe('wasm LSTM sequences equal the TS ones', () => {
       'lstmForward: h needs 12 elements at offset 0; the array has 8',
     );
   });
+});
+
+describe('wasm GRU sequences equal the TS ones', () => {
+  for (const resetAfter of [true, false]) {
+    for (const withBias of resetAfter ? [true, false] : [false]) {
+      for (const [recName, actName] of COMBOS.slice(0, 3)) {
+        it(`reset_after ${resetAfter}${resetAfter ? `, recurrent bias ${withBias}` : ''}, ${recName}/${actName}`, () => {
+          const rec = recurrentActivation(recName, 'recurrent_activation');
+          const act = recurrentActivation(actName, 'activation');
+          for (const [B, u, T] of [
+            [1, 1, 1],
+            [1, 64, 4],
+            [3, 5, 3],
+            [16, 32, 2],
+            [2, 7, 5],
+          ]) {
+            const what = `GRU reset_after ${resetAfter} ${recName}/${actName} B${B} u${u} T${T}`;
+            const [gates, gatesTs] = pair(T * B * 3 * u, 2);
+            const [hs, hsTs] = pair((T + 1) * B * u);
+            const [extra, extraTs] = pair(T * B * u);
+            const [scratch, scratchTs] = pair(B * 3 * u);
+            const [U, UTs] = pair(u * 3 * u, 0.5);
+            const [bias, biasTs] = pair(6 * u);
+            wasm.gruForward(
+              B,
+              T,
+              u,
+              resetAfter,
+              gates,
+              hs,
+              extra,
+              scratch,
+              U,
+              withBias ? bias : null,
+              3 * u,
+              rec,
+              act,
+            );
+            tsGruForward(
+              B,
+              T,
+              u,
+              resetAfter,
+              gatesTs,
+              hsTs,
+              extraTs,
+              scratchTs,
+              UTs,
+              withBias ? biasTs : null,
+              3 * u,
+              rec,
+              act,
+            );
+            assertClose(`${what} forward gates`, gates, gatesTs, STEP_TOLERANCE);
+            assertClose(`${what} forward h`, hs, hsTs, STEP_TOLERANCE);
+            assertClose(`${what} forward extra`, extra, extraTs, STEP_TOLERANCE);
+
+            for (const withSequence of [true, false]) {
+              const [dGates, dGatesTs] = pair(T * B * 3 * u);
+              const [dRec, dRecTs] = pair(T * B * 3 * u);
+              const [dh, dhTs] = pair(B * u);
+              const [dy, dyTs] = pair(B * T * u);
+              const [s2, s2Ts] = pair(B * u);
+              wasm.gruBackward(
+                B,
+                T,
+                u,
+                resetAfter,
+                dGates,
+                dRec,
+                gatesTs,
+                hsTs,
+                extraTs,
+                s2,
+                dh,
+                UTs,
+                withSequence ? dy : null,
+                rec,
+                act,
+              );
+              tsGruBackward(
+                B,
+                T,
+                u,
+                resetAfter,
+                dGatesTs,
+                dRecTs,
+                gatesTs,
+                hsTs,
+                extraTs,
+                s2Ts,
+                dhTs,
+                UTs,
+                withSequence ? dyTs : null,
+                rec,
+                act,
+              );
+              const where = `${what} backward${withSequence ? ' with dOutput' : ''}`;
+              assertClose(`${where} dGates`, dGates, dGatesTs, STEP_TOLERANCE);
+              assertClose(`${where} dRec`, dRec, dRecTs, STEP_TOLERANCE);
+              assertClose(`${where} dh`, dh, dhTs, STEP_TOLERANCE);
+            }
+          }
+        });
+      }
+    }
+  }
 });
 
 describe('wasm activations', () => {

@@ -181,14 +181,14 @@ export class Bidirectional implements Layer {
 
   forward(input: Tensor): Tensor {
     const run = this.prepare(input, false);
-    this.merge(run, this.forwardLayer.forward(input), this.backwardLayer.forward(input));
+    const [y, yr] = this.bothDirections(input, (layer) => layer.forward(input));
+    this.merge(run, y, yr);
     return run.output;
   }
 
   forwardTrain(input: Tensor): Tensor {
     const run = this.prepare(input, true);
-    this.yForward = this.forwardLayer.forwardTrain(input);
-    this.yBackward = this.backwardLayer.forwardTrain(input);
+    [this.yForward, this.yBackward] = this.bothDirections(input, (layer) => layer.forwardTrain(input));
     this.merge(run, this.yForward, this.yBackward);
     return run.output;
   }
@@ -240,8 +240,9 @@ export class Bidirectional implements Layer {
           }
         }
       }
-    const dxf = this.forwardLayer.backward(run.dForward).data;
-    const dxb = this.backwardLayer.backward(run.dBackward).data;
+    const [dxf, dxb] = this.bothDirections(run.dInput, (layer) =>
+      layer.backward(layer === this.forwardLayer ? run.dForward : run.dBackward),
+    ).map((t) => t.data);
     const dx = run.dInput.data;
     kernels().add(dx, 0, dxf, 0, dxb, 0, dx.length);
     return run.dInput;
@@ -323,6 +324,31 @@ export class Bidirectional implements Layer {
         }
       }
     }
+  }
+
+  /**
+   * f(forward copy) and f(backward copy), at the same time on two threads when both cells are kernel-only
+   * (`RecurrentCell.kernelsOnly`: LSTM) — the directions share only their read-only input. `shaped` is
+   * any [batch, time, features] tensor of the call, for the work estimate: one direction's gate products.
+   */
+  private bothDirections(shaped: Tensor, f: (layer: RecurrentLayer) => Tensor): [Tensor, Tensor] {
+    const fw = this.forwardLayer;
+    const bw = this.backwardLayer;
+    if (!fw.kernelsOnly || !bw.kernelsOnly) return [f(fw), f(bw)];
+    const [batch, time, features] = shaped.shape;
+    const u = fw.units;
+    let a: Tensor | null = null;
+    let b: Tensor | null = null;
+    kernels().concurrently(
+      () => {
+        a = f(fw);
+      },
+      () => {
+        b = f(bw);
+      },
+      batch * time * (features + u) * 4 * u,
+    );
+    return [a!, b!];
   }
 
   /** Output steps per batch row (T with return_sequences, else 1) and units per direction. */

@@ -14,10 +14,8 @@ import type { DType, FloatArray } from '../../tensor.ts';
 import type { Weight } from '../layer.ts';
 import type { RecurrentActivation } from './activations.ts';
 import {
-  backwardEachStep,
   type CellRequirements,
   type CellWeights,
-  forwardEachStep,
   newCellWeights,
   type RecurrentCell,
   type RecurrentWorkspace,
@@ -34,6 +32,7 @@ export interface GRUCellOptions {
 
 export class GRUCell implements RecurrentCell {
   readonly gateCount = 3;
+  readonly kernelsOnly = true;
   readonly requirements: CellRequirements;
   readonly units: number;
   readonly resetAfter: boolean;
@@ -75,63 +74,24 @@ export class GRUCell implements RecurrentCell {
     return requireBuilt(this.w, 'GRUCell').bias;
   }
 
-  forward(ws: RecurrentWorkspace): void {
-    forwardEachStep(ws, (s) => this.forwardStep(ws, s));
-  }
-
-  backward(ws: RecurrentWorkspace, dy: FloatArray | null): void {
-    backwardEachStep(ws, this.units, dy, (s) => this.backwardStep(ws, s));
-  }
-
   /** Saves z, r, hh (post-activation) in gates[s], and rh / r ⊙ h_prev in extra[s]; h goes to hs[s+1]. */
-  forwardStep(ws: RecurrentWorkspace, s: number): void {
-    const u = this.units;
-    const B = ws.batch;
-    const { gates: g, hs, extra, scratch } = ws;
-    const gOff = s * B * 3 * u;
-    const prev = s * B * u;
-    const next = (s + 1) * B * u;
-    const eOff = s * B * u;
-    const U = this.w!.recurrentKernel.value;
-    const rec = this.recurrentActivation;
-    const act = this.activation;
-    const k = kernels();
-    if (this.resetAfter) {
-      const bias = this.w!.bias;
-      if (bias)
-        for (let b = 0; b < B; b++)
-          for (let j = 0; j < 3 * u; j++) scratch[b * 3 * u + j] = bias.value[3 * u + j];
-      k.gemm(false, false, B, 3 * u, u, 1, hs, prev, u, U, 0, 3 * u, bias ? 1 : 0, scratch, 0, 3 * u);
-      for (let b = 0; b < B; b++) {
-        const row = gOff + b * 3 * u;
-        const sRow = b * 3 * u;
-        for (let j = 0; j < 2 * u; j++) g[row + j] += scratch[sRow + j];
-        rec.apply(g, row, 2 * u);
-        for (let j = 0; j < u; j++) {
-          const rh = scratch[sRow + 2 * u + j];
-          extra[eOff + b * u + j] = rh;
-          g[row + 2 * u + j] += g[row + u + j] * rh;
-        }
-        act.apply(g, row + 2 * u, u);
-      }
-    } else {
-      k.gemm(false, false, B, 2 * u, u, 1, hs, prev, u, U, 0, 3 * u, 1, g, gOff, 3 * u);
-      for (let b = 0; b < B; b++) {
-        const row = gOff + b * 3 * u;
-        rec.apply(g, row, 2 * u);
-        for (let j = 0; j < u; j++) extra[eOff + b * u + j] = g[row + u + j] * hs[prev + b * u + j];
-      }
-      k.gemm(false, false, B, u, u, 1, extra, eOff, u, U, 2 * u, 3 * u, 1, g, gOff + 2 * u, 3 * u);
-      for (let b = 0; b < B; b++) act.apply(g, gOff + b * 3 * u + 2 * u, u);
-    }
-    for (let b = 0; b < B; b++) {
-      const row = gOff + b * 3 * u;
-      for (let j = 0; j < u; j++) {
-        const z = g[row + j];
-        const hp = hs[prev + b * u + j];
-        hs[next + b * u + j] = z * hp + (1 - z) * g[row + 2 * u + j];
-      }
-    }
+  forward(ws: RecurrentWorkspace): void {
+    const bias = this.w!.bias;
+    kernels().gruForward(
+      ws.batch,
+      ws.time,
+      this.units,
+      this.resetAfter,
+      ws.gates,
+      ws.hs,
+      ws.extra,
+      ws.scratch,
+      this.w!.recurrentKernel.value,
+      this.resetAfter ? (bias?.value ?? null) : null,
+      3 * this.units,
+      this.recurrentActivation,
+      this.activation,
+    );
   }
 
   /**
@@ -141,57 +101,26 @@ export class GRUCell implements RecurrentCell {
    * else:        ah = xh + (r⊙h_prev)·U_h ⇒ d(r⊙h_prev) = dah · U_hᵀ, dr = that ⊙ h_prev,
    *                                          dh_prev += that ⊙ r + [dz_pre, dr_pre] · U_zrᵀ
    * z, r = σ(·)                     ⇒ dz_pre = dz ⊙ σ'(z), dr_pre = dr ⊙ σ'(r)
+   * (the fused kernel `gruBackward`, all steps).
    */
-  backwardStep(ws: RecurrentWorkspace, s: number): void {
-    const u = this.units;
-    const B = ws.batch;
-    const { gates: g, dGates: dg, dRec, hs, extra, dh, scratch } = ws;
-    const gOff = s * B * 3 * u;
-    const prev = s * B * u;
-    const eOff = s * B * u;
-    const U = this.w!.recurrentKernel.value;
-    const rec = this.recurrentActivation;
-    const act = this.activation;
-    const k = kernels();
-    for (let b = 0; b < B; b++) {
-      const row = gOff + b * 3 * u;
-      for (let j = 0; j < u; j++) {
-        const i = b * u + j;
-        const z = g[row + j];
-        const hh = g[row + 2 * u + j];
-        const dhi = dh[i];
-        dg[row + j] = dhi * (hs[prev + i] - hh) * rec.derivative(z);
-        dg[row + 2 * u + j] = dhi * (1 - z) * act.derivative(hh);
-        dh[i] = dhi * z; // the direct path h_prev → h; recurrent paths are added below
-      }
-    }
-    if (this.resetAfter) {
-      for (let b = 0; b < B; b++) {
-        const row = gOff + b * 3 * u;
-        for (let j = 0; j < u; j++) {
-          const r = g[row + u + j];
-          const dah = dg[row + 2 * u + j];
-          dg[row + u + j] = dah * extra[eOff + b * u + j] * rec.derivative(r);
-          dRec[row + j] = dg[row + j];
-          dRec[row + u + j] = dg[row + u + j];
-          dRec[row + 2 * u + j] = dah * r;
-        }
-      }
-      k.gemm(false, true, B, u, 3 * u, 1, dRec, gOff, 3 * u, U, 0, 3 * u, 1, dh, 0, u);
-    } else {
-      const drh = scratch;
-      k.gemm(false, true, B, u, u, 1, dg, gOff + 2 * u, 3 * u, U, 2 * u, 3 * u, 0, drh, 0, u);
-      for (let b = 0; b < B; b++) {
-        const row = gOff + b * 3 * u;
-        for (let j = 0; j < u; j++) {
-          const i = b * u + j;
-          const r = g[row + u + j];
-          dg[row + u + j] = drh[i] * hs[prev + i] * rec.derivative(r);
-          dh[i] += drh[i] * r;
-        }
-      }
-      k.gemm(false, true, B, u, 2 * u, 1, dg, gOff, 3 * u, U, 0, 3 * u, 1, dh, 0, u);
-    }
+  backward(ws: RecurrentWorkspace, dy: FloatArray | null): void {
+    kernels().gruBackward(
+      ws.batch,
+      ws.time,
+      this.units,
+      this.resetAfter,
+      ws.dGates,
+      ws.dRec,
+      ws.gates,
+      ws.hs,
+      ws.extra,
+      ws.scratch,
+      ws.dh,
+      this.w!.recurrentKernel.value,
+      dy,
+      this.recurrentActivation,
+      this.activation,
+    );
   }
 
   /**
@@ -206,12 +135,7 @@ export class GRUCell implements RecurrentCell {
     if (this.resetAfter) {
       k.gemm(true, false, u, 3 * u, rows, 1, ws.hs, 0, u, ws.dRec, 0, 3 * u, 1, dU, 0, 3 * u);
       const bias = this.w!.bias;
-      if (bias) {
-        for (let r = 0; r < rows; r++) {
-          const off = r * 3 * u;
-          for (let j = 0; j < 3 * u; j++) bias.grad[3 * u + j] += ws.dRec[off + j];
-        }
-      }
+      if (bias) k.sumRows(bias.grad, 3 * u, ws.dRec, 0, rows, 3 * u);
     } else {
       k.gemm(true, false, u, 2 * u, rows, 1, ws.hs, 0, u, ws.dGates, 0, 3 * u, 1, dU, 0, 3 * u);
       k.gemm(true, false, u, u, rows, 1, ws.extra, 0, u, ws.dGates, 2 * u, 3 * u, 1, dU, 2 * u, 3 * u);

@@ -28,6 +28,7 @@ export interface LSTMCellOptions {
 
 export class LSTMCell implements RecurrentCell {
   readonly gateCount = 4;
+  readonly kernelsOnly = true;
   readonly requirements: CellRequirements = {
     cellState: true,
     extraPerRow: 0,

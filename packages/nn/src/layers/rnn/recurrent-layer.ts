@@ -120,6 +120,14 @@ export abstract class RecurrentLayer implements Layer {
     return this.cell.weights;
   }
 
+  /**
+   * Whether forward / forwardTrain / backward touch buffers through kernels only once they start computing
+   * (the cell's `kernelsOnly`), so `Kernels.concurrently` may run them on another thread.
+   */
+  get kernelsOnly(): boolean {
+    return this.cell.kernelsOnly;
+  }
+
   /** inputShape is [time, features]; the time length may differ between calls, features may not. */
   build(inputShape: readonly number[]): number[] {
     if (inputShape.length !== 2) {

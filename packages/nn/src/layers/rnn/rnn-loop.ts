@@ -47,6 +47,12 @@ export interface RecurrentCell {
   /** G: gate blocks per unit (SimpleRNN 1, GRU 3, LSTM 4); the kernel has G·units columns. */
   readonly gateCount: number;
   readonly requirements: CellRequirements;
+  /**
+   * True when `forward`, `backward` and `accumulateRecurrentGrads` are kernel calls only, with no JS
+   * reading or writing the workspace in between (LSTM): then a whole layer pass may run on another thread
+   * (`Kernels.concurrently`). Cells with per-step JS (SimpleRNN, GRU) say false.
+   */
+  readonly kernelsOnly: boolean;
   /** Keras get_weights() order: kernel, recurrent_kernel, then bias when use_bias. Empty before build. */
   readonly weights: readonly Weight[];
   readonly kernel: Weight;

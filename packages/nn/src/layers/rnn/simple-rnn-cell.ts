@@ -25,6 +25,7 @@ export interface SimpleRNNCellOptions {
 
 export class SimpleRNNCell implements RecurrentCell {
   readonly gateCount = 1;
+  readonly kernelsOnly = false;
   readonly requirements: CellRequirements = {
     cellState: false,
     extraPerRow: 0,
