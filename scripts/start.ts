@@ -12,13 +12,17 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Services in start order. The worker is listed now and starts once `apps/worker/src/main.ts` exists. */
+/** Services in start order (an entry point that does not exist is skipped with a message). */
 const SERVICES = [
   { name: 'api', entry: 'apps/api/src/main.ts' },
   { name: 'worker', entry: 'apps/worker/src/main.ts' },
 ] as const;
 
 const REDIS_START_TIMEOUT_MS = 5_000;
+/**
+ * SIGTERM to SIGKILL. Longer than the worker's default job grace (KWS_SHUTDOWN_GRACE_S = 8 s) plus the 2 s
+ * its training thread gets to stop, so a running job is handed back rather than left to stalled recovery.
+ */
 const STOP_GRACE_MS = 12_000;
 
 const NO_REDIS_HELP = `kws: REDIS_URL is not set and there is no redis-server binary on PATH. Any one of these works:
