@@ -3,7 +3,10 @@
  * tfjs 4.22 — cpu backend (training step and inference), wasm backend (inference; its training attempt is
  * shown failing with tfjs' own error) — with the same weights, same inputs, same loss and optimizer
  * (binary cross-entropy, Adam lr 1e-3 β 0.9/0.999 ε 1e-7), medians after warm-up, ratios against ours and
- * the peak RSS of the whole run. Options: `--runs N` (default: the `kws-nn bench` defaults).
+ * the peak RSS of the whole run. Ours runs on each of our backends: wasm with its kernel thread (the
+ * default), wasm on one thread, and pure TS. Before that, the wasm SGEMM's GFLOP/s at 256³ and at the
+ * model's real shapes, next to the machine's SIMD peak measured in the same run.
+ * Options: `--runs N` (default: the `kws-nn bench` defaults).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -17,8 +20,12 @@ import {
   medianMs,
   referenceModel,
 } from '../src/cli/bench.ts';
-import { kernels } from '../src/kernels/backend.ts';
+import { kernels, setKernels } from '../src/kernels/backend.ts';
+import type { Kernels } from '../src/kernels/kernels.ts';
+import { tsKernels } from '../src/kernels/ts.ts';
+import { createWasmKernels, type WasmKernels } from '../src/kernels/wasm.ts';
 import type { Tensor } from '../src/tensor.ts';
+import { GEMM_SHAPES, measureGemm, measurePeak } from './gemm.ts';
 
 /** The reference model in tfjs-layers, layer for layer the same as `REFERENCE_MODEL_LAYERS`. */
 function tfjsReferenceModel(): tf.Sequential {
@@ -81,22 +88,77 @@ async function main(argv: string[]): Promise<void> {
       `inference: 1×${BENCH_FRAMES}×${BENCH_FEATURES}, median of ${options.inferRuns} after ${options.inferWarmup} warm-up`,
   );
 
-  // Ours first, keeping its initial weights so tfjs starts from the same ones.
+  // SGEMM against the peak, on a wasm instance of its own (one thread, nothing else in its heap).
+  const gemmKernels = createWasmKernels({ threads: 1 });
+  const gemm: { what: string; op: string; gflops: number; ofPeak: number }[] = [];
+  let peakGflops: number | null = null;
+  if (gemmKernels) {
+    const peakBefore = measurePeak(gemmKernels);
+    const results = GEMM_SHAPES.map((shape) => measureGemm(gemmKernels, shape));
+    const peakAfter = measurePeak(gemmKernels);
+    peakGflops = Math.max(peakBefore, peakAfter);
+    log('');
+    log(
+      `SIMD peak (8 f32x4 multiply-add chains, one core): ${peakBefore.toFixed(1)} GFLOP/s before the GEMMs, ` +
+        `${peakAfter.toFixed(1)} after; % below are of the higher`,
+    );
+    log('| GEMM | op | m × n × k | GFLOP/s | % of peak |');
+    log('|---|---|---|---:|---:|');
+    for (const r of results) {
+      const op = `${r.transA ? 'T' : 'N'}${r.transB ? 'T' : 'N'}`;
+      const ofPeak = (100 * r.gflops) / peakGflops;
+      gemm.push({ what: `${r.what} ${op} ${r.m}×${r.n}×${r.k}`, op, gflops: r.gflops, ofPeak });
+      log(
+        `| ${r.what} | ${op} | ${r.m} × ${r.n} × ${r.k} | ${r.gflops.toFixed(1)} | ${ofPeak.toFixed(0)} % |`,
+      );
+    }
+  }
+
+  // Ours on each backend, from the same initial weights (the default backend's model, which tfjs then
+  // starts from too). Each model is built while its backend is installed, so its buffers are that
+  // backend's (wasm memory or plain arrays).
+  const defaultKernels = kernels();
   const ours = referenceModel();
   const initialWeights = ours.model.getWeights();
-  const ourWindowOutput = Float32Array.from(ours.infer(window).data);
-  const oursTrain = await medianMs(
-    () => ours.trainStep(train.x, train.y),
-    options.trainWarmup,
-    options.trainRuns,
-  );
-  const oursInfer = await medianMs(() => ours.infer(window), options.inferWarmup, options.inferRuns);
   ours.model.dispose();
-
-  const rows: Row[] = [
-    { what: `ours (${kernels().name}) training step`, ms: oursTrain },
-    { what: `ours (${kernels().name}) inference`, ms: oursInfer },
+  const variants: { label: string; kernels: Kernels }[] = [
+    { label: defaultKernels.name, kernels: defaultKernels },
   ];
+  if (defaultKernels.name === 'wasm') {
+    const single = createWasmKernels({ threads: 1 });
+    if ((defaultKernels as WasmKernels).waitForThread()) {
+      variants[0].label = 'wasm, 2 threads';
+      if (single) variants.push({ label: 'wasm, 1 thread', kernels: single });
+    }
+    variants.push({ label: 'ts', kernels: tsKernels });
+  }
+  let ourWindowOutput = new Float32Array(0);
+  const oursByBackend: { label: string; trainStepMs: number; inferMs: number }[] = [];
+  for (const v of variants) {
+    setKernels(v.kernels);
+    const run = referenceModel();
+    run.model.setWeights(initialWeights);
+    const output = Float32Array.from(run.infer(window).data);
+    if (v.kernels === defaultKernels) ourWindowOutput = output;
+    const trainStepMs = await medianMs(
+      () => run.trainStep(train.x, train.y),
+      options.trainWarmup,
+      options.trainRuns,
+    );
+    const inferMs = await medianMs(() => run.infer(window), options.inferWarmup, options.inferRuns);
+    run.model.dispose();
+    oursByBackend.push({ label: v.label, trainStepMs, inferMs });
+    log(`ours (${v.label}): training step ${trainStepMs.toFixed(1)} ms, inference ${inferMs.toFixed(3)} ms`);
+  }
+  setKernels(defaultKernels);
+  const oursTrain = oursByBackend[0].trainStepMs;
+  const oursInfer = oursByBackend[0].inferMs;
+  const oursRssMb = process.resourceUsage().maxRSS / 1024;
+
+  const rows: Row[] = oursByBackend.flatMap((o) => [
+    { what: `ours (${o.label}) training step`, ms: o.trainStepMs },
+    { what: `ours (${o.label}) inference`, ms: o.inferMs },
+  ]);
 
   for (const backend of ['cpu', 'wasm'] as const) {
     await tf.setBackend(backend);
@@ -139,24 +201,31 @@ async function main(argv: string[]): Promise<void> {
   }
 
   log('');
-  log('| what | median ms | tfjs ÷ ours |');
+  log(`| what | median ms | ÷ ours (${oursByBackend[0].label}) |`);
   log('|---|---:|---:|');
   for (const r of rows) {
     const base = r.what.includes('training') ? oursTrain : oursInfer;
-    const ratio = r.ms === null || r.what.startsWith('ours') ? '' : (r.ms / base).toFixed(2);
+    const ratio =
+      r.ms === null || r.what === rows[0].what || r.what === rows[1].what ? '' : (r.ms / base).toFixed(2);
     log(`| ${r.what} | ${r.ms === null ? `— (${r.note})` : r.ms.toFixed(r.ms < 100 ? 2 : 0)} | ${ratio} |`);
   }
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
-  log(`\npeak RSS of this run: ${maxRssMb.toFixed(0)} MB`);
+  log(
+    `\npeak RSS: ${oursRssMb.toFixed(0)} MB after our runs (tfjs imported, not yet run), ${maxRssMb.toFixed(0)} MB for the whole run`,
+  );
   const find = (what: string) => rows.find((r) => r.what === what)?.ms ?? null;
   log(
     JSON.stringify({
       backend: kernels().name,
       trainStepMs: oursTrain,
       inferMs: oursInfer,
+      oursByBackend,
+      peakGflops,
+      gemm,
       tfjsCpuTrainStepMs: find('tfjs cpu training step'),
       tfjsCpuInferMs: find('tfjs cpu inference'),
       tfjsWasmInferMs: find('tfjs wasm inference'),
+      oursRssMb: Math.round(oursRssMb),
       maxRssMb: Math.round(maxRssMb),
     }),
   );

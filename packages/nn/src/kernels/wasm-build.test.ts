@@ -40,6 +40,7 @@ describe('wasm/kernels.wasm', () => {
         'gru_forward',
         'lstm_backward',
         'lstm_forward',
+        'peak_multiply_add',
         'sum_rows',
       ].sort(),
     );

@@ -140,6 +140,7 @@ interface Exports {
   ): void;
   sum_rows(dst: number, src: number, rows: number, n: number): void;
   add(dst: number, a: number, b: number, n: number): void;
+  peak_multiply_add(iterations: number, block: number): number;
   gru_forward(
     batch: number,
     time: number,
@@ -220,6 +221,11 @@ export interface WasmKernels extends Kernels {
   waitForThread(timeoutMs?: number): boolean;
   /** How many `concurrently` calls ran their second task on the worker. */
   readonly threadTasks: number;
+  /**
+   * Runs the peak loop of wasm/src/peak.c (8 independent f32x4 multiply-add chains, 64 flops per
+   * iteration) on this thread; the bench times it to quote GEMM against the machine's SIMD peak.
+   */
+  peakMultiplyAdd(iterations: number): void;
 }
 
 /**
@@ -252,6 +258,7 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
   let recorded = 0;
   let words = 1;
   let threadTasks = 0;
+  let peakBlock: Float32Array | null = null;
   const recorder = Object.fromEntries(
     KERNEL_NAMES.map((name, index) => [
       name,
@@ -657,6 +664,10 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
   return {
     name: 'wasm',
     heap,
+    peakMultiplyAdd(iterations) {
+      peakBlock ??= heap.allocate(80).fill(1);
+      ex.peak_multiply_add(iterations, peakBlock.byteOffset);
+    },
     get threadTasks() {
       return threadTasks;
     },

@@ -49,9 +49,13 @@
  * h_prev, c_prev, h_next, c_next are [B, u]; U is [u, 4u].
  */
 static void lstm_forward_step(int batch, int u, float *gates, const float *h_prev, const float *c_prev,
-                       float *h_next, float *c_next, const float *U, int rec, int act, float *scratch) {
+                       float *h_next, float *c_next, const float *U, const float *u_packed, int rec, int act,
+                       float *scratch) {
   int g4 = 4 * u;
-  gemm_accumulate(0, 0, batch, g4, u, 1.0f, h_prev, u, U, g4, gates, g4, scratch);
+  if (u_packed)
+    gemv_packed(g4, u, h_prev, u_packed, U, g4, gates);
+  else
+    gemm_accumulate(0, 0, batch, g4, u, 1.0f, h_prev, u, U, g4, gates, g4, scratch);
   for (int b = 0; b < batch; b++) {
     float *g = gates + (size_t)b * g4;
     const float *cp = c_prev + (size_t)b * u;
@@ -137,9 +141,15 @@ EXPORT("lstm_forward")
 void lstm_forward(int batch, int time, int u, float *gates, float *hs, float *cs, const float *U, int rec,
                   int act, float *scratch) {
   size_t rows = (size_t)batch * u;
+  /* Batch 1 (inference on one window): U packed once into contiguous panels in the scratch space. */
+  const float *u_packed = 0;
+  if (batch == 1 && time > 1 && gemv_packed_floats(4 * u, u) <= GEMM_SCRATCH_FLOATS_CONST) {
+    gemv_pack(4 * u, u, U, 4 * u, scratch);
+    u_packed = scratch;
+  }
   for (int s = 0; s < time; s++) {
     lstm_forward_step(batch, u, gates + s * rows * 4, hs + s * rows, cs + s * rows, hs + (s + 1) * rows,
-                      cs + (s + 1) * rows, U, rec, act, scratch);
+                      cs + (s + 1) * rows, U, u_packed, rec, act, scratch);
   }
 }
 
