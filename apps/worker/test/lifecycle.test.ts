@@ -49,7 +49,11 @@ describe('lock and stalled-job recovery', () => {
     events.on('stalled', ({ jobId }) => stalled.push(jobId));
     await events.waitUntilReady();
     try {
-      await env.startWorker({}, { lockDurationMs, stalledIntervalMs: 250, maxStalledCount: 0 });
+      // personalize's full default budget (150 steps, several seconds of one busy core), under a 1 s lock.
+      await env.startWorker(
+        { trainingSteps: 150 },
+        { lockDurationMs, stalledIntervalMs: 250, maxStalledCount: 0 },
+      );
       const job = await trainingJob('long');
       const done = await waitFor(`job ${job.id} to finish`, async () => {
         const j = await queue.getJob(job.id!);
