@@ -57,10 +57,13 @@ describe('checkModel', () => {
     );
   });
 
-  it('refuses a model whose outputs are not finite', () => {
+  it('refuses a model whose outputs are not finite (finite weights, a negative BatchNormalization variance)', () => {
     const bytes = variant((m) => {
+      const names = m.network.layers.flatMap((l) => l.weights.map((w) => `${l.name}/${w.name}`));
+      const at = names.findIndex((n) => n.endsWith('moving_variance'));
+      expect(at, names.join(', ')).toBeGreaterThanOrEqual(0);
       const weights = m.network.getWeights();
-      weights[weights.length - 1].data.fill(Number.NaN);
+      weights[at].data.fill(-1);
       m.network.setWeights(weights);
     });
     expect(failure(bytes)).toMatch(/score on the test window must be a probability, received NaN/);
