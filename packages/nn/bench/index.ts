@@ -99,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
     peakGflops = Math.max(peakBefore, peakAfter);
     log('');
     log(
-      `SIMD peak (8 f32x4 multiply-add chains, one core): ${peakBefore.toFixed(1)} GFLOP/s before the GEMMs, ` +
+      `SIMD peak (12 f32x4 multiply-add chains, one core): ${peakBefore.toFixed(1)} GFLOP/s before the GEMMs, ` +
         `${peakAfter.toFixed(1)} after; % below are of the higher`,
     );
     log('| GEMM | op | m × n × k | GFLOP/s | % of peak |');

@@ -222,7 +222,7 @@ export interface WasmKernels extends Kernels {
   /** How many `concurrently` calls ran their second task on the worker. */
   readonly threadTasks: number;
   /**
-   * Runs the peak loop of wasm/src/peak.c (8 independent f32x4 multiply-add chains, 64 flops per
+   * Runs the peak loop of wasm/src/peak.c (12 independent f32x4 multiply-add chains, 96 flops per
    * iteration) on this thread; the bench times it to quote GEMM against the machine's SIMD peak.
    */
   peakMultiplyAdd(iterations: number): void;
@@ -665,7 +665,12 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
     name: 'wasm',
     heap,
     peakMultiplyAdd(iterations) {
-      peakBlock ??= heap.allocate(80).fill(1);
+      if (!peakBlock) {
+        peakBlock = heap.allocate(12);
+        peakBlock.fill(0.999, 0, 4); // m
+        peakBlock.fill(0.001, 4, 8); // x
+        peakBlock.fill(1, 8, 12); // start: s = s·m + x stays at 1
+      }
       ex.peak_multiply_add(iterations, peakBlock.byteOffset);
     },
     get threadTasks() {
