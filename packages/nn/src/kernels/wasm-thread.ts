@@ -3,9 +3,12 @@
  * memory and runs lists of kernel calls (export index + numeric arguments) posted through shared memory,
  * so the two directions of a Bidirectional layer can run at once on a 2-core machine.
  *
- * Hand-off is Atomics.notify / Atomics.wait on a shared control block (a few µs), not postMessage: the
- * calls are written into a shared Float64Array and the main thread blocks until the worker is done —
- * kernels stay synchronous. The worker is unref'd (it never keeps the process alive) and only used once it
+ * Hand-off is through a shared control block, not postMessage: the calls are written into a shared
+ * Float64Array and the main thread blocks until the worker is done — kernels stay synchronous. Waking a
+ * thread parked in Atomics.wait costs tens of µs, as much as a whole LSTM direction saves at batch 1, so
+ * both sides first spin on the control word for a short while (the worker for SPIN_MS after each list, in
+ * case the next one follows at once, as it does layer after layer; the main thread while the worker
+ * finishes) and only then park. The worker is unref'd (it never keeps the process alive) and only used once it
  * has reported ready; until then, and whenever it cannot be used, callers run everything on their thread.
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
@@ -15,6 +18,9 @@ const REQUEST = 0; // sequence number of the last posted call list (−1: exit)
 const DONE = 1; // sequence number of the last finished one
 const FAILED = 2; // 1 when the last list threw (the message arrives on the port)
 const READY = 3; // 1 once the worker has instantiated the module
+
+/** How long either side polls the control block before parking in Atomics.wait. */
+const SPIN_MS = 2;
 
 /** Room for the call list: [count, (export index, argument count, arguments…)…]. */
 export const MAX_CALL_WORDS = 4096;
@@ -29,6 +35,8 @@ const args = [];
 Atomics.store(control, ${READY}, 1);
 let seen = 0;
 for (;;) {
+  const until = performance.now() + ${SPIN_MS};
+  while (Atomics.load(control, ${REQUEST}) === seen && performance.now() < until);
   Atomics.wait(control, ${REQUEST}, seen);
   seen = Atomics.load(control, ${REQUEST});
   if (seen < 0) break;
@@ -87,6 +95,8 @@ export class KernelThread {
 
   /** Blocks until the started list is done; throws what the worker threw. */
   wait(): void {
+    const until = performance.now() + SPIN_MS;
+    while (Atomics.load(this.control, DONE) !== this.sequence && performance.now() < until);
     while (Atomics.load(this.control, DONE) !== this.sequence) {
       Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE));
     }

@@ -31,7 +31,7 @@ void gemm_accumulate(int trans_a, int trans_b, int m, int n, int k, float alpha,
 /* The batch-1 product c += a · B with B pre-packed in 32-column panels; see gemm.c. */
 int gemv_packed_floats(int n, int k);
 void gemv_pack(int n, int k, const float *b, int ldb, float *restrict bp);
-void gemv_packed(int n, int k, const float *a, const float *bp, const float *b, int ldb, float *c);
+void gemv_packed(int n, int k, const float *a, const float *bp, const float *b, int ldb, float *c, int reverse);
 
 /* Floats of scratch space every kernel receives (gemm_scratch_floats(); checked against gemm.c's blocking). */
 #define GEMM_SCRATCH_FLOATS_CONST (128 * 256 + 256 * 1024 + 256 * 8 + 4 * 8)

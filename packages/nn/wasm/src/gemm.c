@@ -231,8 +231,10 @@ static void gemv_row(int n, int k, float alpha, const float *a, int a_step, cons
 /*
  * The batch-1 recurrent product again, with B packed once into 32-column panels stored one after another
  * (bp[panel][p][32]): each panel is then one contiguous stream instead of k rows ldb apart, which measured
- * ~8 % faster for the LSTM's 64 × 256 recurrent kernel. Only the n / 32 full panels are packed; the
- * caller finishes the last columns with gemv_tail.
+ * ~8 % faster for the LSTM's 64 × 256 recurrent kernel. Only the n / 32 full panels are packed; the last
+ * columns are read in place. `reverse` walks the panels last to first: a sequence alternates directions
+ * so each step starts on the panels the previous one touched last, still in L1 (64 KiB of panels do not
+ * fit a 48 KiB L1; ~10 % faster). Each panel's sums are the same either way.
  */
 int gemv_packed_floats(int n, int k) { return (n / 32) * 32 * k; }
 
@@ -246,9 +248,10 @@ void gemv_pack(int n, int k, const float *b, int ldb, float *restrict bp) {
   }
 }
 
-void gemv_packed(int n, int k, const float *a, const float *bp, const float *b, int ldb, float *c) {
-  int full = (n / 32) * 32;
-  for (int j = 0; j < full; j += 32) {
+void gemv_packed(int n, int k, const float *a, const float *bp, const float *b, int ldb, float *c, int reverse) {
+  int panels = n / 32, full = panels * 32;
+  for (int q = 0; q < panels; q++) {
+    int j = 32 * (reverse ? panels - 1 - q : q);
     v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
     const float *row = bp + (size_t)j * k;
     for (int p = 0; p < k; p++, row += 32) {

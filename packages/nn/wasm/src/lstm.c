@@ -49,11 +49,11 @@
  * h_prev, c_prev, h_next, c_next are [B, u]; U is [u, 4u].
  */
 static void lstm_forward_step(int batch, int u, float *gates, const float *h_prev, const float *c_prev,
-                       float *h_next, float *c_next, const float *U, const float *u_packed, int rec, int act,
-                       float *scratch) {
+                       float *h_next, float *c_next, const float *U, const float *u_packed, int reverse,
+                       int rec, int act, float *scratch) {
   int g4 = 4 * u;
   if (u_packed)
-    gemv_packed(g4, u, h_prev, u_packed, U, g4, gates);
+    gemv_packed(g4, u, h_prev, u_packed, U, g4, gates, reverse);
   else
     gemm_accumulate(0, 0, batch, g4, u, 1.0f, h_prev, u, U, g4, gates, g4, scratch);
   for (int b = 0; b < batch; b++) {
@@ -149,7 +149,7 @@ void lstm_forward(int batch, int time, int u, float *gates, float *hs, float *cs
   }
   for (int s = 0; s < time; s++) {
     lstm_forward_step(batch, u, gates + s * rows * 4, hs + s * rows, cs + s * rows, hs + (s + 1) * rows,
-                      cs + (s + 1) * rows, U, u_packed, rec, act, scratch);
+                      cs + (s + 1) * rows, U, u_packed, s & 1, rec, act, scratch);
   }
 }
 
