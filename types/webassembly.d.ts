@@ -1,6 +1,7 @@
 /**
- * The slice of the WebAssembly JS API the wasm kernels use. TypeScript declares it only in lib.dom, and
- * @types/node 20 not at all; Node has it as a global.
+ * The slice of the WebAssembly JS API our packages use (packages/audio's MFCC kernel, packages/nn's
+ * kernels). TypeScript declares it only in lib.dom, which we do not load, and @types/node 20 not at all;
+ * Node has it as a global. One declaration for the whole repo: every tsconfig includes this folder.
  */
 declare namespace WebAssembly {
   interface MemoryDescriptor {
@@ -16,15 +17,17 @@ declare namespace WebAssembly {
     /** Returns the previous size in pages. */
     grow(pages: number): number;
   }
-  interface ModuleImportDescriptor {
-    module: string;
+  interface ModuleDescriptor {
     name: string;
-    kind: string;
+    kind: 'function' | 'global' | 'memory' | 'table';
+  }
+  interface ModuleImportDescriptor extends ModuleDescriptor {
+    module: string;
   }
   class Module {
     constructor(bytes: Uint8Array);
     static imports(module: Module): ModuleImportDescriptor[];
-    static exports(module: Module): { name: string; kind: string }[];
+    static exports(module: Module): ModuleDescriptor[];
   }
   class Instance {
     constructor(module: Module, imports: Record<string, Record<string, unknown>>);
