@@ -24,7 +24,12 @@ export {
   type DetectionResult,
   detect,
   StreamingDetector,
+  type WindowScore,
 } from './detect/detector.ts';
+export { countDetections, type DetPoint, detCurve, falseRejectRate, THRESHOLD_GRID } from './eval/det.ts';
+export { type EvalOptions, type EvalReport, evaluateModel, FA_BUDGET_PER_HOUR } from './eval/evaluate.ts';
+export { EvalInputError } from './eval/files.ts';
+export { type DetSeries, detSvg } from './eval/plot.ts';
 export { type TfjsModelJson, toTfjs, writeTfjs } from './export/tfjs.ts';
 export {
   createDetectorNetwork,
@@ -52,6 +57,22 @@ export {
   networkGeometry,
   saveDetectorModel,
 } from './model/model-file.ts';
+export {
+  type EnrollmentClip,
+  MAX_CLIPS,
+  MIN_CLIPS,
+  PersonalizeInputError,
+} from './personalize/enrollment.ts';
+export {
+  type ModelQuality,
+  PERSONALIZE_DEFAULTS,
+  type PersonalizeOptions,
+  type PersonalizeProgress,
+  type PersonalizeReport,
+  type PersonalizeResult,
+  personalize,
+} from './personalize/personalize.ts';
+export { BASE_REPLAY_PATH, ReplaySetError } from './personalize/replay.ts';
 export {
   CheckpointError,
   decodeCheckpoint,

@@ -39,12 +39,24 @@ export interface DetectionResult {
   detections: Detection[];
 }
 
-/** Overrides of the model's stored `threshold` and `smoothing`. */
+/** One evaluated window, for evaluation tools that sweep the threshold after a single pass. */
+export interface WindowScore {
+  /** Seconds from the start of the audio to the window's first frame. */
+  startS: number;
+  /** Time of the window's largest smoothed posterior. */
+  peakS: number;
+  /** That posterior. */
+  score: number;
+}
+
+/** Overrides of the model's stored `threshold` and `smoothing`, and a window observer. */
 export interface DetectionOptions {
   threshold?: number;
   hopS?: number;
   smoothingFrames?: number;
   refractoryS?: number;
+  /** Called for every evaluated window, in time order. */
+  onWindow?: (window: WindowScore) => void;
 }
 
 /** Windows evaluated per forward pass at most (a long push runs several batches). */
@@ -79,6 +91,7 @@ export class StreamingDetector {
   private best = 0;
   private open: OpenDetection | null = null;
   private readonly closed: Detection[] = [];
+  private readonly onWindow: ((window: WindowScore) => void) | undefined;
   private finished = false;
   /** Windows evaluated so far. */
   windows = 0;
@@ -112,6 +125,7 @@ export class StreamingDetector {
         `hop ${smoothing.hop_s} s is ${this.hopFrames} frames; expected 1 to ${this.g.inputFrames} (one window)`,
       );
     }
+    this.onWindow = options.onWindow;
     this.smoothingFrames = smoothing.window_frames;
     this.refractoryS = smoothing.refractory_s;
     this.stream = createMfccStream(fc);
@@ -208,6 +222,7 @@ export class StreamingDetector {
     this.best = Math.max(this.best, score);
     const fc = this.g.featureConfig;
     const windowStartS = (start * fc.frame_step) / fc.sample_rate;
+    this.onWindow?.({ startS: windowStartS, peakS: this.frameTimeS(start, peak), score });
     if (this.open && windowStartS > this.open.peakS + this.refractoryS) this.closeOpen();
     if (score < this.threshold) return;
     let first = peak;

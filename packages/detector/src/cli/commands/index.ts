@@ -1,8 +1,10 @@
 /** Every `kws` subcommand, in the order `kws --help` lists them. New commands register here. */
 import type { Command } from '../command.ts';
 import { detectCommand } from './detect.ts';
+import { evalCommand } from './eval.ts';
 import { exportCommand } from './export.ts';
 import { mfccCommand } from './mfcc.ts';
+import { personalizeCommand } from './personalize.ts';
 import { synthCommand } from './synth.ts';
 import { trainBaseCommand } from './train-base.ts';
 
@@ -10,6 +12,8 @@ export const commands: readonly Command[] = [
   mfccCommand,
   synthCommand,
   trainBaseCommand,
+  personalizeCommand,
   detectCommand,
+  evalCommand,
   exportCommand,
 ];

@@ -1,0 +1,65 @@
+/**
+ * Personalization quality and latency on held-out voices (MODEL.md): for each held-out voice of a `kws synth
+ * --voices heldout` dataset, 5 of its keyword clips enroll, the rest of its keyword clips (and the dataset's
+ * negatives) measure the base and the personalized model at their own thresholds.
+ *
+ *   node --import tsx models/measure-personalize.ts HELDOUT_DIR [BASE.kws] [REPLAY.kwsr] [STEPS]
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeWav, toMono16k } from '@kws/audio';
+import { detect } from '../src/detect/detector.ts';
+import { BASE_MODEL_PATH } from '../src/model/base-model.ts';
+import { loadDetectorModel } from '../src/model/model-file.ts';
+import { personalize } from '../src/personalize/personalize.ts';
+import { BASE_REPLAY_PATH } from '../src/personalize/replay.ts';
+
+const [dir, basePath = BASE_MODEL_PATH, replay = BASE_REPLAY_PATH, stepsText] = process.argv.slice(2);
+if (!dir) {
+  process.stderr.write('usage: measure-personalize.ts HELDOUT_DIR [BASE.kws] [REPLAY.kwsr] [STEPS]\n');
+  process.exit(2);
+}
+const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as {
+  clips: { file: string; label: number; voice: string }[];
+};
+const load = async (file: string) => toMono16k(decodeWav(await readFile(join(dir, file))));
+const baseBytes = await readFile(basePath);
+const base = loadDetectorModel(baseBytes);
+const negatives = await Promise.all(manifest.clips.filter((c) => c.label === 0).map((c) => load(c.file)));
+const voices = [...new Set(manifest.clips.filter((c) => c.label === 1).map((c) => c.voice))].sort();
+const rate = (scores: number[], t: number, below: boolean) =>
+  scores.filter((s) => (below ? s < t : s >= t)).length / scores.length;
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const rows: string[] = [];
+for (const voice of voices) {
+  const clips = await Promise.all(
+    manifest.clips.filter((c) => c.label === 1 && c.voice === voice).map((c) => load(c.file)),
+  );
+  const enroll = clips.slice(0, 5);
+  const test = clips.slice(5);
+  const started = performance.now();
+  const result = await personalize({
+    base: baseBytes,
+    replay,
+    clips: enroll,
+    seed: voice,
+    steps: stepsText === undefined ? undefined : Number(stepsText),
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const user = loadDetectorModel(result.model);
+  const score = (m: typeof base, audio: Float32Array[]) => audio.map((a) => detect(m, a).score);
+  const baseP = score(base, test);
+  const userP = score(user, test);
+  const baseN = score(base, negatives);
+  const userN = score(user, negatives);
+  const bt = base.header.threshold;
+  const ut = user.header.threshold;
+  rows.push(
+    `| ${voice} | ${test.length} | ${pct(rate(baseP, bt, true))} | ${pct(rate(userP, ut, true))} (t=${ut.toFixed(2)}) | ` +
+      `${pct(rate(baseN, bt, false))} | ${pct(rate(userN, ut, false))} | ${seconds.toFixed(1)} s |`,
+  );
+  process.stderr.write(`${rows.at(-1)}\n`);
+}
+process.stdout.write(
+  `| voice | test positives | FRR base | FRR personalized | negative clips firing, base | personalized | time |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
+);
