@@ -1,7 +1,9 @@
 /**
  * Personalization quality and latency on held-out voices (MODEL.md): for each held-out voice of a `kws synth
- * --voices heldout` dataset, 5 of its keyword clips enroll, the rest of its keyword clips (and the dataset's
- * negatives) measure the base and the personalized model at their own thresholds.
+ * --voices heldout` dataset, 5 of its keyword clips enroll — the first five that are the keyword alone (no
+ * command after it) with no noise or noise at ≥ 15 dB SNR, as an enrollment screen would ask for — and the
+ * rest of its keyword clips (and the dataset's negatives) measure the base and the personalized model at
+ * their own thresholds.
  *
  *   node --import tsx models/measure-personalize.ts HELDOUT_DIR [BASE.kws] [REPLAY.kwsr] [STEPS]
  */
@@ -20,7 +22,13 @@ if (!dir) {
   process.exit(2);
 }
 const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as {
-  clips: { file: string; label: number; voice: string }[];
+  clips: {
+    file: string;
+    label: number;
+    voice: string;
+    followText: string | null;
+    augmentation: { noise: { snrDb: number } | null };
+  }[];
 };
 const load = async (file: string) => toMono16k(decodeWav(await readFile(join(dir, file))));
 const baseBytes = await readFile(basePath);
@@ -32,11 +40,12 @@ const rate = (scores: number[], t: number, below: boolean) =>
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const rows: string[] = [];
 for (const voice of voices) {
-  const clips = await Promise.all(
-    manifest.clips.filter((c) => c.label === 1 && c.voice === voice).map((c) => load(c.file)),
-  );
-  const enroll = clips.slice(0, 5);
-  const test = clips.slice(5);
+  const ofVoice = manifest.clips.filter((c) => c.label === 1 && c.voice === voice);
+  const enrollable = (c: (typeof ofVoice)[number]) =>
+    c.followText === null && (c.augmentation.noise === null || c.augmentation.noise.snrDb >= 15);
+  const enrollClips = ofVoice.filter(enrollable).slice(0, 5);
+  const enroll = await Promise.all(enrollClips.map((c) => load(c.file)));
+  const test = await Promise.all(ofVoice.filter((c) => !enrollClips.includes(c)).map((c) => load(c.file)));
   const started = performance.now();
   const result = await personalize({
     base: baseBytes,

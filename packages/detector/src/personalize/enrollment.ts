@@ -145,8 +145,16 @@ const PAD_AFTER_S = 0.5;
  * One augmented copy: speed 0.9–1.1, gain −6…+6 dB, a shift of the keyword inside ≈ 2 s of context, reverb
  * half the time, and white/pink noise at 5–30 dB SNR (babble needs other speech, which a user job lacks).
  * `cut` (0–1) keeps only that share of the keyword: a negative that is the keyword's beginning.
+ * `follower`, when given, is speech placed 0.05–0.3 s after the keyword: people say a command right after
+ * the wake word, and a model that only ever saw silence there learns to wait for it.
  */
-export function augmentEnrollment(clip: EnrolledClip, rng: Rng, name: string, cut?: number): ClipAudio {
+export function augmentEnrollment(
+  clip: EnrolledClip,
+  rng: Rng,
+  name: string,
+  cut?: number,
+  follower?: Float32Array,
+): ClipAudio {
   const { startS, endS } = clip.keyword;
   const from = Math.max(0, Math.round((startS - 0.05) * SAMPLE_RATE));
   const lastS = cut === undefined ? endS : startS + cut * (endS - startS);
@@ -157,9 +165,12 @@ export function augmentEnrollment(clip: EnrolledClip, rng: Rng, name: string, cu
   const speed = quantizeSpeed(rng.uniform(0.9, 1.1));
   speech = changeSpeed(speech, speed);
   const lead = Math.round(rng.uniform(0.1, PAD_BEFORE_S) * SAMPLE_RATE);
-  const total = lead + speech.length + Math.round(PAD_AFTER_S * SAMPLE_RATE);
+  const gap = Math.round(rng.uniform(0.05, 0.3) * SAMPLE_RATE);
+  const tail = follower === undefined ? 0 : gap + follower.length;
+  const total = lead + speech.length + tail + Math.round(PAD_AFTER_S * SAMPLE_RATE);
   let audio: Float32Array = new Float32Array(total);
   audio.set(speech, lead);
+  if (follower !== undefined) audio.set(follower, lead + speech.length + gap);
   // A small shift after placement keeps the position continuous rather than tied to the lead choice.
   const shift = Math.round(rng.uniform(-0.05, 0.05) * SAMPLE_RATE);
   audio = timeShift(audio, shift);
@@ -178,4 +189,14 @@ export function augmentEnrollment(clip: EnrolledClip, rng: Rng, name: string, cu
     keywordStartS: Math.max(0, keywordStartS),
     keywordEndS: Math.min(audio.length / SAMPLE_RATE, keywordEndS),
   };
+}
+
+/**
+ * Speech that is not the keyword, from the user's own clip: its keyword played backwards (the same voice,
+ * level and spectrum, none of the keyword's sequence).
+ */
+export function reversedSpeech(clip: EnrolledClip): Float32Array {
+  const from = Math.round(clip.keyword.startS * SAMPLE_RATE);
+  const to = Math.round(clip.keyword.endS * SAMPLE_RATE);
+  return clip.samples.slice(from, to).reverse();
 }

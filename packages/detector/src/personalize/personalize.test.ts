@@ -10,7 +10,12 @@ import { detect } from '../detect/detector.ts';
 import { BASE_MODEL_PATH } from '../model/base-model.ts';
 import { loadDetectorModel, modelSha256 } from '../model/model-file.ts';
 import { PersonalizeInputError } from './enrollment.ts';
-import { PERSONALIZE_DEFAULTS, type PersonalizeOptions, personalize } from './personalize.ts';
+import {
+  chooseThreshold,
+  PERSONALIZE_DEFAULTS,
+  type PersonalizeOptions,
+  personalize,
+} from './personalize.ts';
 
 /** A held-out "user" (never in the base set), speaking the keyword at varied speeds and pitches in a noisy room. */
 const VOICE = HELDOUT_VOICES[3];
@@ -74,10 +79,11 @@ describe('personalize', () => {
     const a = await personalize({ ...options, clips: enroll, seed: 7 });
     const b = await personalize({ ...options, clips: enroll.map((c) => encodeWav(c, 16_000)), seed: 7 });
     const c = await personalize({ ...options, clips: enroll, seed: 8 });
-    // WAV stores 16-bit samples: the same clips through WAV differ by rounding, so compare a/b on samples only.
+    // WAV stores 16-bit samples: the same clips through WAV differ by rounding, so only samples are compared.
     const a2 = await personalize({ ...options, clips: enroll, seed: 7 });
     expect(Buffer.from(a2.model).equals(Buffer.from(a.model))).toBe(true);
-    expect(b.model.length).toBe(a.model.length);
+    expect(b.report.clips).toBe(5);
+    expect(loadDetectorModel(b.model).header.base_model_sha256).toBe(modelSha256(baseBytes));
     expect(Buffer.from(c.model).equals(Buffer.from(a.model))).toBe(false);
   }, 60_000);
 
@@ -144,4 +150,15 @@ describe('personalize', () => {
       );
     }
   }, 60_000);
+
+  it('chooses the lowest threshold at or above the floor that keeps held-out negatives from firing', () => {
+    // Negatives up to 0.62: the first grid threshold above them, as long as positives stay above it.
+    expect(chooseThreshold([0.9, 0.95, 0.99], [0.1, 0.62, 0.3], 0.5)).toBe(0.63);
+    // Nothing fires anywhere: the floor.
+    expect(chooseThreshold([0.9, 0.95], [0.1, 0.2], 0.5)).toBe(0.5);
+    // A negative above every positive: one missed positive costs less than a false fire.
+    expect(chooseThreshold([0.7, 0.8, 0.9, 0.95], [0.1, 0.85], 0.5)).toBe(0.86);
+    // Never above the ceiling.
+    expect(chooseThreshold([0.99], [0.98], 0.5)).toBeLessThanOrEqual(PERSONALIZE_DEFAULTS.maxThreshold);
+  });
 });

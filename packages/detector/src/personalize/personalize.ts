@@ -41,6 +41,7 @@ import {
   type EnrollmentClip,
   enrollClips,
   PersonalizeInputError,
+  reversedSpeech,
 } from './enrollment.ts';
 import { loadNegativeClips } from './negatives.ts';
 import { BASE_REPLAY_PATH, decodeReplaySet, type ReplaySet, ReplaySetError } from './replay.ts';
@@ -60,7 +61,8 @@ export const PERSONALIZE_DEFAULTS = {
   replayHeldOut: 0.25,
   /** A false fire on held-out negatives costs this many missed keywords when choosing the threshold. */
   falseAcceptCost: 10,
-  minThreshold: 0.3,
+  /** `chooseThreshold`'s floor when no base threshold is given. */
+  minThreshold: 0.5,
   maxThreshold: 0.95,
 } as const;
 
@@ -234,20 +236,26 @@ function heldOutDet(
 }
 
 /**
- * The per-user threshold: among grid thresholds in [minThreshold, maxThreshold], those minimizing
- * FRR + falseAcceptCost · (share of held-out negatives that fire); the middle one of them, which keeps the
- * widest margin to both kinds of error.
+ * The per-user threshold: the lowest grid threshold in [floor, maxThreshold] minimizing
+ * FRR + falseAcceptCost · (share of held-out negatives that fire). Lowest, because the held-out positives are
+ * copies of one or two recordings and score more alike than the user's next recordings will; `floor` (the
+ * base model's threshold) keeps a user model from accepting more than the base would on material the
+ * held-out negatives do not cover.
  */
-export function chooseThreshold(positives: readonly number[], negatives: readonly number[]): number {
-  const { minThreshold, maxThreshold, falseAcceptCost } = PERSONALIZE_DEFAULTS;
-  const candidates = THRESHOLD_GRID.filter((t) => t >= minThreshold - 1e-9 && t <= maxThreshold + 1e-9);
+export function chooseThreshold(
+  positives: readonly number[],
+  negatives: readonly number[],
+  floor: number = PERSONALIZE_DEFAULTS.minThreshold,
+): number {
+  const { maxThreshold, falseAcceptCost } = PERSONALIZE_DEFAULTS;
+  const candidates = THRESHOLD_GRID.filter((t) => t >= floor - 1e-9 && t <= maxThreshold + 1e-9);
+  if (candidates.length === 0) return Math.min(maxThreshold, floor);
   const cost = (t: number) =>
     positives.filter((s) => s < t).length / Math.max(1, positives.length) +
     (falseAcceptCost * negatives.filter((s) => s >= t).length) / Math.max(1, negatives.length);
   const costs = candidates.map(cost);
   const best = Math.min(...costs);
-  const tied = candidates.filter((_, i) => costs[i] <= best + 1e-12);
-  return tied[Math.floor((tied.length - 1) / 2)];
+  return candidates[costs.findIndex((c) => c <= best + 1e-12)];
 }
 
 function quality(
@@ -309,16 +317,15 @@ export async function personalize(options: PersonalizeOptions): Promise<Personal
   const kept = enrolled.filter((_, i) => !heldOut.includes(i));
   const held = heldOut.map((i) => enrolled[i]);
 
+  // Half of the positive copies have speech after the keyword (another clip's keyword, backwards).
+  const followers = kept.map(reversedSpeech);
   const features = (clips: EnrolledClip[], copies: number, kind: string, cut: boolean): FeatureClip[] =>
     clips.flatMap((clip, c) =>
       Array.from({ length: copies }, (_, k) => {
         const rng = derive(seed, kind, c, k);
-        const audio = augmentEnrollment(
-          clip,
-          rng,
-          `${kind}/${c}/${k}`,
-          cut ? rng.uniform(0.3, 0.6) : undefined,
-        );
+        const cutAt = cut ? rng.uniform(0.3, 0.6) : undefined;
+        const follower = !cut && rng.chance(0.5) ? rng.pick(followers) : undefined;
+        const audio = augmentEnrollment(clip, rng, `${kind}/${c}/${k}`, cutAt, follower);
         return toFeatureClip(audio, fc);
       }),
     );
@@ -384,7 +391,7 @@ export async function personalize(options: PersonalizeOptions): Promise<Personal
 
   const afterPositives = score(network, heldPositives);
   const afterNegatives = score(network, heldNegatives);
-  const threshold = chooseThreshold(afterPositives, afterNegatives);
+  const threshold = chooseThreshold(afterPositives, afterNegatives, header.threshold);
   const after = quality(threshold, afterPositives, afterNegatives, negativeSeconds);
   const baseSha = modelSha256(base.bytes);
   const model = saveDetectorModel({
