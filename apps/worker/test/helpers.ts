@@ -22,7 +22,7 @@ import { type LockSettings, PersonalizationWorker } from '../src/worker.ts';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** A small training budget keeps each job a few seconds (the default is personalize's 150 steps). */
 export const TEST_STEPS = Number(process.env.KWS_TEST_TRAINING_STEPS ?? 60);
-export const quietLogger = pino({ level: 'silent' });
+export const quietLogger = pino({ level: process.env.KWS_TEST_LOG_LEVEL ?? 'silent' });
 
 /** One held-out voice (never in the base model's training set) plays the user. */
 export const USER_VOICE = HELDOUT_VOICES[0];
