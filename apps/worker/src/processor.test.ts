@@ -1,7 +1,7 @@
 import { errors } from '@kws/store';
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { JobTimedOut, toJobFailure } from './processor.ts';
+import { clipsSeed, JobTimedOut, toJobFailure } from './processor.ts';
 import { TrainingThreadError } from './training/run-in-thread.ts';
 
 const idle = new AbortController().signal;
@@ -45,5 +45,16 @@ describe('toJobFailure', () => {
     const failure = toJobFailure(new Error('aborted'), controller.signal);
     expect(failure.message).toBe('KWS_ERR_TRAINING_TIMEOUT: training ran past the 5 s limit');
     expect(failure).toBeInstanceOf(UnrecoverableError);
+  });
+});
+
+describe('clipsSeed', () => {
+  it('depends on the audio and its order only', () => {
+    const a = new Uint8Array([1, 2, 3]);
+    const b = new Uint8Array([4, 5]);
+    expect(clipsSeed([a, b])).toBe(clipsSeed([a.slice(), b.slice()]));
+    expect(clipsSeed([a, b])).toMatch(/^[0-9a-f]{16}$/);
+    expect(clipsSeed([b, a])).not.toBe(clipsSeed([a, b]));
+    expect(clipsSeed([a, new Uint8Array([4, 6])])).not.toBe(clipsSeed([a, b]));
   });
 });

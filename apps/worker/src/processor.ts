@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   errors,
   isId,
@@ -105,7 +106,7 @@ async function train(
     {
       baseModelPath: options.baseModelPath,
       clips,
-      seed: String(job.id),
+      seed: clipsSeed(clips),
       ...(options.trainingSteps !== undefined ? { steps: options.trainingSteps } : {}),
     },
     { signal, onProgress: (p) => report(p) },
@@ -132,6 +133,16 @@ async function train(
   report({ ...latest, pct: 100 }, true);
   log.info({ modelVersion, trainedS: Number(trainedS.toFixed(2)), ...metrics }, 'model stored and current');
   return { modelVersion, sha256, metrics };
+}
+
+/**
+ * The training seed comes from the audio itself: the same recordings give the same model, on a retry, a
+ * re-upload or another worker (clip ids and job ids are random, so they would not).
+ */
+export function clipsSeed(clips: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const clip of clips) hash.update(sha256Hex(clip));
+  return hash.digest('hex').slice(0, 16);
 }
 
 function checkJobData(data: unknown): { userId: string; clipIds: string[] } {
