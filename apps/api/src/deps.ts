@@ -1,8 +1,8 @@
+import type { Store } from '@kws/store';
 import type { Auth } from './auth/guard.ts';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import type { TrainingQueue } from './queue/training-queue.ts';
-import type { Store } from '@kws/store';
 
 /** What route plugins receive: the app's parts, built once in `buildApp`. */
 export interface Deps {

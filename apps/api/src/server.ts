@@ -7,6 +7,7 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { Store } from '@kws/store';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Auth } from './auth/guard.ts';
 import type { Config } from './config.ts';
@@ -20,7 +21,6 @@ import { modelsRoutes } from './routes/models.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { errorSchema } from './routes/schemas.ts';
 import { usersRoutes } from './routes/users.ts';
-import { Store } from '@kws/store';
 
 /** JSON bodies are tiny (`{ userId }`); uploads are multipart and capped separately. */
 const JSON_BODY_LIMIT = 16 * 1024;

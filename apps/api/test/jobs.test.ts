@@ -1,10 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TRAINING_QUEUE, type TrainingJobData, type TrainingResult } from '@kws/store';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { errors } from '../src/errors.ts';
-import { TRAINING_QUEUE, type TrainingJobData, type TrainingResult } from '@kws/store';
 import { speechWav } from './audio.ts';
 import { bearer, createUser, errorOf, REDIS_URL, startTestApp, type TestApp, upload } from './helpers.ts';
 

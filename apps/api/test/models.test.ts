@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { Store } from '@kws/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { errors } from '../src/errors.ts';
 import { etagMatches } from '../src/routes/models.ts';
-import { Store } from '@kws/store';
 import { bearer, createUser, errorOf, startTestApp, type TestApp } from './helpers.ts';
 
 let t: TestApp;

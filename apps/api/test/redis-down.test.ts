@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { Store } from '@kws/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors } from '../src/errors.ts';
 import { QUEUE_TIMEOUT_MS } from '../src/queue/training-queue.ts';
-import { Store } from '@kws/store';
 import { speechWav } from './audio.ts';
 import { bearer, createUser, errorOf, startTestApp, type TestApp, upload } from './helpers.ts';
 

@@ -1,6 +1,6 @@
+import type { Store, UserRecord } from '@kws/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../errors.ts';
-import type { Store, UserRecord } from '@kws/store';
 import { secretsEqual, signToken, verifyToken } from './tokens.ts';
 
 /** Who is calling: the admin (admin key) or one user (that user's current token). */

@@ -1,6 +1,6 @@
 import { AudioFormatError, analyzeQuality, decodeWav, encodeWav, toMono16k } from '@kws/audio';
-import { errors } from '../errors.ts';
 import type { ClipQuality } from '@kws/store';
+import { errors } from '../errors.ts';
 
 /**
  * What an enrollment clip must satisfy (DESIGN §5: 0.3–5 s, not silent, not clipped, speech present).

@@ -1,7 +1,3 @@
-import { type Job, Queue } from 'bullmq';
-import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
-import { errors } from '../errors.ts';
 import {
   DEFAULT_JOB_ERROR_CODE,
   JOB_ATTEMPTS,
@@ -14,6 +10,10 @@ import {
   type TrainingProgress,
   type TrainingResult,
 } from '@kws/store';
+import { type Job, Queue } from 'bullmq';
+import type { FastifyBaseLogger } from 'fastify';
+import { Redis } from 'ioredis';
+import { errors } from '../errors.ts';
 
 /** Every queue call answers (or fails with 503) within this bound, so a dead Redis costs < 1 s. */
 export const QUEUE_TIMEOUT_MS = 800;

@@ -1,10 +1,10 @@
 import type { MultipartFile } from '@fastify/multipart';
+import { type ClipRecord, MAX_CLIPS_PER_USER } from '@kws/store';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Deps } from '../deps.ts';
 import { type CheckedClip, checkClip } from '../enrollment/quality.ts';
 import { errors, KwsError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
-import { type ClipRecord, MAX_CLIPS_PER_USER } from '@kws/store';
 import { bearer, clipSchema, errorReplies, userParams } from './schemas.ts';
 
 /** Field the WAV files come in. */

@@ -1,8 +1,8 @@
+import type { TrainingJobData } from '@kws/store';
+import { type ModelFileName, type Store, sha256Hex } from '@kws/store';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.ts';
 import { errors } from '../errors.ts';
-import type { TrainingJobData } from '@kws/store';
-import { type ModelFileName, type Store, sha256Hex } from '@kws/store';
 import { bearer, errorReplies, userParams } from './schemas.ts';
 
 /** Training needs at least this many stored clips. */
