@@ -60,10 +60,7 @@ export function runTrainingInThread(input: TrainingInput, options: RunOptions = 
   const thread = new Worker(bootstrapCode, {
     eval: true,
     workerData: input,
-    // packages/nn's second kernel thread, started from inside this thread, hangs now and then (2 of 4
-    // personalize runs stopped for good at 7-10 % on this machine; 0 of 6 with it off, 0 of 5 on the main
-    // thread with it on). The training thread already has a core of its own, so run its kernels here.
-    env: { ...process.env, KWS_NN_THREADS: '1' },
+    // packages/nn runs its kernels on this thread alone (it starts no kernel thread from a worker thread).
   });
   return new Promise<TrainingOutput>((resolve, reject) => {
     let settled = false;

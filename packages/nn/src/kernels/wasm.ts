@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import type { FloatArray } from '../tensor.ts';
 import type { Kernels } from './kernels.ts';
 import { tsAdd, tsCopyBlocks, tsSumRows } from './ts-copy.ts';
@@ -83,8 +84,11 @@ export interface WasmKernelOptions {
   /** The module's bytes (default: wasm/kernels.wasm). */
   bytes?: Uint8Array;
   /**
-   * 2: `concurrently` runs its second task on a worker thread (default where the machine has 2 or more
-   * cores and `KWS_NN_THREADS` is not 1); 1: everything on the calling thread.
+   * 2: `concurrently` runs its second task on a worker thread (default on the main thread of a machine
+   * with 2 or more cores where `KWS_NN_THREADS` is not 1); 1: everything on the calling thread.
+   * Not from inside a worker thread: started there, the kernel thread's hand-off was seen to hang for good
+   * (2 of 4 personalize runs in apps/worker's training thread; 0 of 5 on the main thread), and a worker
+   * thread that trains already has a core of its own.
    */
   threads?: 1 | 2;
   /** Multiply-adds per task from which `concurrently` uses the worker (default 2e6; tests use 0). */
@@ -114,7 +118,8 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
   if (wasmUnsupportedReason() !== null) return null;
   const bytes = options.bytes ?? readFileSync(WASM_KERNELS_URL);
   const threads =
-    options.threads ?? (availableParallelism() >= 2 && process.env.KWS_NN_THREADS !== '1' ? 2 : 1);
+    options.threads ??
+    (isMainThread && availableParallelism() >= 2 && process.env.KWS_NN_THREADS !== '1' ? 2 : 1);
   const minWork = options.minConcurrentWork ?? MIN_CONCURRENT_WORK;
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
   const module = new WebAssembly.Module(bytes);
