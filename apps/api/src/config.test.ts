@@ -72,8 +72,8 @@ describe('loadConfig', () => {
       'PORT must be an integer from 0 to 65535, received "80a"',
       'REDIS_URL must start with redis:// or rediss://, received "http://x"',
       'KWS_QUEUE_PREFIX must be 1-64 characters of [A-Za-z0-9_.{}-], received "has space"',
-      'KWS_RATE_LIMIT must be an integer from 0 to 10000000, received "-1"',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, received "loud"',
+      'KWS_RATE_LIMIT must be an integer from 0 to 10000000, received "-1"',
       'KWS_ADMIN_KEY must be at least 16 characters, received 5',
       'KWS_TOKEN_SECRET must be at least 32 characters, received 10',
     ]);

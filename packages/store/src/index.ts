@@ -17,6 +17,18 @@ export {
 export { errors, KwsError, type KwsErrorFactory, type KwsErrorName } from './errors.ts';
 export { assertId, ID_PATTERN, isId } from './ids.ts';
 export {
+  ConfigError,
+  DEFAULT_DATA_DIR,
+  DEFAULT_QUEUE_PREFIX,
+  DEFAULT_REDIS_URL,
+  type Env,
+  intVar,
+  LOG_LEVELS,
+  type LogLevel,
+  readSharedConfig,
+  type SharedServiceConfig,
+} from './service-config.ts';
+export {
   type ClipQuality,
   type ClipRecord,
   MAX_CLIPS_PER_USER,
