@@ -99,3 +99,4 @@ export {
 } from './train/fit.ts';
 export type { ValidationMetrics } from './train/validation.ts';
 export { type WindowGeometry, windowGeometry } from './train/windows.ts';
+export { typeScriptWorkerSource } from './ts-worker.ts';

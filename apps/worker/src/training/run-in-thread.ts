@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { typeScriptWorkerSource } from '@kws/detector';
 import type { TrainingProgress } from '@kws/store';
 import type { ThreadReply, ThreadRequest, TrainingInput, TrainingOutput } from './messages.ts';
 
@@ -21,27 +18,6 @@ export class TrainingThreadError extends Error {
   }
 }
 
-/**
- * The thread loads TypeScript through tsx itself, so it works however the parent was started (the bin,
- * `--import tsx`, vitest): loader flags in a worker's execArgv do not apply on Node 20. tsx's ESM API is found
- * through its export map, as packages/detector's render pool does.
- */
-function bootstrap(): string {
-  const require = createRequire(import.meta.url);
-  const pkgFile = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as {
-    exports?: Record<string, { import?: { default?: string } } | string>;
-  };
-  const api = pkg.exports?.['./esm/api'];
-  const relative = typeof api === 'object' ? api.import?.default : undefined;
-  if (relative === undefined) throw new Error(`tsx at ${pkgFile} has no ESM "./esm/api" export`);
-  const tsx = pathToFileURL(join(dirname(pkgFile), relative)).href;
-  const entry = new URL('./thread.ts', import.meta.url).href;
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-}
-
-let bootstrapCode: string | undefined;
-
 export interface RunOptions {
   /** Aborting stops training (the thread is terminated if it does not stop within ABORT_GRACE_MS); the
    * promise then rejects with `signal.reason`. */
@@ -56,8 +32,7 @@ export interface RunOptions {
 export function runTrainingInThread(input: TrainingInput, options: RunOptions = {}): Promise<TrainingOutput> {
   const { signal, onProgress } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
-  bootstrapCode ??= bootstrap();
-  const thread = new Worker(bootstrapCode, {
+  const thread = new Worker(typeScriptWorkerSource(new URL('./thread.ts', import.meta.url)), {
     eval: true,
     workerData: input,
     // packages/nn runs its kernels on this thread alone (it starts no kernel thread from a worker thread).

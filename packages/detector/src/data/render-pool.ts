@@ -2,11 +2,8 @@
  * Worker threads that produce clips in parallel. Each clip's randomness comes from its own seeded stream, so
  * the bytes written do not depend on which worker made a clip or in what order.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { typeScriptWorkerSource } from '../ts-worker.ts';
 import type { ClipRecord, ClipTask } from './produce.ts';
 import type { RenderReply, RenderRequest, RenderWorkerData } from './render-worker.ts';
 
@@ -22,26 +19,6 @@ interface Slot {
   failure: Error | null;
 }
 
-/**
- * Workers load TypeScript through tsx, which this package's entry points (bin, vitest) already depend on:
- * the worker registers tsx's ESM loader itself, so the pool works however the parent was started. (Loader
- * flags in a worker's execArgv do not apply on Node 20, and tsx's CJS build of the API resolves its ESM half
- * wrongly from a worker, so the ESM API is located through tsx's own export map.)
- */
-function bootstrap(): string {
-  const require = createRequire(import.meta.url);
-  const pkgFile = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as {
-    exports?: Record<string, { import?: { default?: string } } | string>;
-  };
-  const api = pkg.exports?.['./esm/api'];
-  const relative = typeof api === 'object' ? api.import?.default : undefined;
-  if (relative === undefined) throw new Error(`tsx at ${pkgFile} has no ESM "./esm/api" export`);
-  const tsx = pathToFileURL(join(dirname(pkgFile), relative)).href;
-  const entry = new URL('./render-worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-}
-
 export class RenderPool {
   private readonly slots: Slot[];
   private nextId = 0;
@@ -50,7 +27,7 @@ export class RenderPool {
   constructor(size: number, data: RenderWorkerData) {
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError(`render pool size must be an integer ≥ 1, got ${size}`);
-    const code = bootstrap();
+    const code = typeScriptWorkerSource(new URL('./render-worker.ts', import.meta.url));
     this.slots = Array.from({ length: size }, () => {
       const slot: Slot = {
         worker: new Worker(code, { eval: true, workerData: data }),
