@@ -84,11 +84,13 @@ export interface WasmKernelOptions {
   /** The module's bytes (default: wasm/kernels.wasm). */
   bytes?: Uint8Array;
   /**
-   * 2: `concurrently` runs its second task on a worker thread (default on the main thread of a machine
-   * with 2 or more cores where `KWS_NN_THREADS` is not 1); 1: everything on the calling thread.
-   * Not from inside a worker thread: started there, the kernel thread's hand-off was seen to hang for good
-   * (2 of 4 personalize runs in apps/worker's training thread; 0 of 5 on the main thread), and a worker
-   * thread that trains already has a core of its own.
+   * 2: `concurrently` runs its second task on a worker thread; 1 (default): everything on the calling
+   * thread. `KWS_NN_THREADS=2` opts in, on the main thread of a machine with 2 or more cores only.
+   * Opt-in because personalize runs with it hung for good, both threads idle: 2 of 4 from inside a worker
+   * thread, and one vitest run of the personalize tests on a fork's main thread sat at 0 % CPU for 15 min
+   * (after 12 bench and 6 CLI runs had passed; not yet proven to be the same hang). Until that is found,
+   * one thread is the safe default (it costs 1.18× on training and 1.5× on inference when the second
+   * core is free).
    */
   threads?: 1 | 2;
   /** Multiply-adds per task from which `concurrently` uses the worker (default 2e6; tests use 0). */
@@ -119,7 +121,7 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
   const bytes = options.bytes ?? readFileSync(WASM_KERNELS_URL);
   const threads =
     options.threads ??
-    (isMainThread && availableParallelism() >= 2 && process.env.KWS_NN_THREADS !== '1' ? 2 : 1);
+    (isMainThread && availableParallelism() >= 2 && process.env.KWS_NN_THREADS === '2' ? 2 : 1);
   const minWork = options.minConcurrentWork ?? MIN_CONCURRENT_WORK;
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
   const module = new WebAssembly.Module(bytes);
