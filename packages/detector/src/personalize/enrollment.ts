@@ -30,6 +30,13 @@ export type EnrollmentClip = Float32Array | Uint8Array;
 /** Bad personalization input (too few clips, a clip that is not 16 kHz audio, a silent clip …). */
 export class PersonalizeInputError extends Error {
   override name = 'PersonalizeInputError';
+  constructor(
+    message: string,
+    /** Index into `clips` of the clip at fault, when one is; a caller that read files can name the file. */
+    readonly clipIndex?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** Where the keyword is in a clip, in seconds. */
@@ -105,34 +112,38 @@ export function enrollClips(clips: readonly EnrollmentClip[]): EnrolledClip[] {
       try {
         decoded = decodeWav(clip);
       } catch (error) {
-        if (error instanceof AudioFormatError) throw new PersonalizeInputError(`${name}: ${error.message}`);
+        if (error instanceof AudioFormatError)
+          throw new PersonalizeInputError(`${name}: ${error.message}`, i);
         throw error;
       }
       if (decoded.sampleRate !== SAMPLE_RATE || decoded.channels !== 1) {
         throw new PersonalizeInputError(
           `${name}: expected 16000 Hz mono audio; received ${decoded.sampleRate} Hz with ${decoded.channels} channel(s)`,
+          i,
         );
       }
       samples = decoded.samples;
     } else {
       throw new PersonalizeInputError(
         `${name}: expected 16 kHz samples (Float32Array) or WAV bytes (Uint8Array); received ${Object.prototype.toString.call(clip)}`,
+        i,
       );
     }
     const seconds = samples.length / SAMPLE_RATE;
     if (seconds < MIN_CLIP_S || seconds > MAX_CLIP_S) {
       throw new PersonalizeInputError(
         `${name}: expected ${MIN_CLIP_S}–${MAX_CLIP_S} s of audio; received ${seconds.toFixed(2)} s`,
+        i,
       );
     }
     for (let k = 0; k < samples.length; k++) {
       if (!Number.isFinite(samples[k])) {
-        throw new PersonalizeInputError(`${name}: sample ${k} is ${samples[k]}; expected finite values`);
+        throw new PersonalizeInputError(`${name}: sample ${k} is ${samples[k]}; expected finite values`, i);
       }
     }
     const keyword = locateKeyword(samples);
     if (keyword === null)
-      throw new PersonalizeInputError(`${name}: no speech found (the clip is silent or flat)`);
+      throw new PersonalizeInputError(`${name}: no speech found (the clip is silent or flat)`, i);
     return { samples, keyword };
   });
 }

@@ -91,7 +91,10 @@ describe('kws personalize', () => {
       [['--clips', clips], /--out FILE is required/],
       [['--clips', join(dir, 'nope'), '--out', out], /cannot read --clips .*nope: no such directory/],
       [['--clips', two, '--out', out], /holds 2 \.wav files; expected 3–10/],
-      [['--clips', loud44k, '--out', out], /clip 1: expected 16000 Hz mono audio; received 44100 Hz/],
+      [
+        ['--clips', loud44k, '--out', out],
+        /r0\.wav: clip 1: expected 16000 Hz mono audio; received 44100 Hz/,
+      ],
       [
         ['--clips', clips, '--out', out, '--base', join(dir, 'no.kws')],
         /base model: cannot read model .*no\.kws/,

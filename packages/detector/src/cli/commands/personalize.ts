@@ -35,7 +35,8 @@ Options:
   --max-seconds T    stop training after T seconds (the result then depends on timing)
   -h, --help         show this help`;
 
-async function readClips(dir: string): Promise<Uint8Array[]> {
+/** The `.wav` files of `dir` in name order, with their bytes. */
+async function readClips(dir: string): Promise<{ files: string[]; clips: Uint8Array[] }> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => n.toLowerCase().endsWith('.wav')).sort();
@@ -50,7 +51,8 @@ async function readClips(dir: string): Promise<Uint8Array[]> {
       `--clips ${dir} holds ${names.length} .wav files; expected ${MIN_CLIPS}–${MAX_CLIPS}`,
     );
   }
-  return Promise.all(names.map((n) => readFile(join(dir, n))));
+  const files = names.map((n) => join(dir, n));
+  return { files, clips: await Promise.all(files.map((f) => readFile(f))) };
 }
 
 function summary(r: PersonalizeResult['report']): string {
@@ -90,7 +92,7 @@ export const personalizeCommand: Command = {
     if (values.out === undefined || values.out.trim() === '') throw new UsageError('--out FILE is required');
     const steps = integerOption('steps', values.steps, PERSONALIZE_DEFAULTS.steps);
     const maxSeconds = numberOption('max-seconds', values['max-seconds'], undefined, 0, 86_400);
-    const clips = await readClips(values.clips);
+    const { files, clips } = await readClips(values.clips);
     let lastPct = -Infinity;
     let result: PersonalizeResult;
     try {
@@ -110,7 +112,10 @@ export const personalizeCommand: Command = {
         },
       });
     } catch (error) {
-      if (error instanceof PersonalizeInputError) throw new UsageError(error.message);
+      if (error instanceof PersonalizeInputError) {
+        const file = error.clipIndex === undefined ? undefined : files[error.clipIndex];
+        throw new UsageError(file === undefined ? error.message : `${file}: ${error.message}`);
+      }
       throw error;
     }
     await writeFileAtomic(values.out, result.model);
