@@ -1,5 +1,6 @@
 import { type DType, type FloatArray, formatShape, release, ShapeError, type Tensor } from '../tensor.ts';
 import { ConfigReader, uniqueLayerName } from './config.ts';
+import { lastAxisRows } from './last-axis.ts';
 import type { Layer, LayerContext, Weight } from './layer.ts';
 import { LayerConfigError, registerLayer } from './registry.ts';
 import { createWeight, ONES, reuse, ZEROS } from './weights.ts';
@@ -288,19 +289,7 @@ export class BatchNormalization implements Layer {
   }
 
   private rowsOf(x: Tensor): number {
-    if (x.shape.length < 2) {
-      throw new ShapeError(
-        `BatchNormalization "${this.name}": input must have a batch and a channel axis; received ${formatShape(x.shape)}`,
-      );
-    }
-    if (this.weights.length === 0) this.build(x.shape.slice(1));
-    const c = x.shape[x.shape.length - 1];
-    if (c !== this.channels) {
-      throw new ShapeError(
-        `BatchNormalization "${this.name}": input shape ${formatShape(x.shape)} has ${c} channels, expected ${this.channels}`,
-      );
-    }
-    return x.data.length / c;
+    return lastAxisRows(this, x, () => this.channels, 'channel');
   }
 }
 

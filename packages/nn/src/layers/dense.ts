@@ -2,6 +2,7 @@ import { kernels } from '../kernels/backend.ts';
 import { type DType, type FloatArray, formatShape, release, ShapeError, type Tensor } from '../tensor.ts';
 import { type ActivationName, type LayerActivation, layerActivation } from './activations.ts';
 import { ConfigReader, uniqueLayerName } from './config.ts';
+import { lastAxisRows } from './last-axis.ts';
 import type { Layer, LayerContext, Weight } from './layer.ts';
 import { registerLayer } from './registry.ts';
 import { createWeight, reuse, ZEROS } from './weights.ts';
@@ -186,21 +187,8 @@ export class Dense implements Layer {
     this.activation.forward(y, rows, n);
   }
 
-  /** Builds on first use (Keras builds on the first call) and returns the number of rows. */
   private rowsOf(x: Tensor): number {
-    if (x.shape.length < 2) {
-      throw new ShapeError(
-        `Dense "${this.name}": input must have a batch and a feature axis; received ${formatShape(x.shape)}`,
-      );
-    }
-    if (this.weights.length === 0) this.build(x.shape.slice(1));
-    const inputDim = x.shape[x.shape.length - 1];
-    if (inputDim !== this.inputDim) {
-      throw new ShapeError(
-        `Dense "${this.name}": input shape ${formatShape(x.shape)} has ${inputDim} features, expected ${this.inputDim}`,
-      );
-    }
-    return x.data.length / inputDim;
+    return lastAxisRows(this, x, () => this.inputDim, 'feature');
   }
 }
 
