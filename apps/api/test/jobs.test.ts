@@ -1,10 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TRAINING_QUEUE, type TrainingJobData, type TrainingResult } from '@kws/store';
+import { MAX_CLIPS } from '@kws/detector';
+import { MAX_CLIPS_PER_USER, TRAINING_QUEUE, type TrainingJobData, type TrainingResult } from '@kws/store';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { errors } from '../src/errors.ts';
+import { MAX_CLIPS_TO_TRAIN } from '../src/routes/models.ts';
 import { speechWav } from './audio.ts';
 import { bearer, createUser, errorOf, REDIS_URL, startTestApp, type TestApp, upload } from './helpers.ts';
 
@@ -84,6 +86,22 @@ describe('training jobs', () => {
     const job = await queue.getJob(first.jobId!);
     expect(job?.data.userId).toBe(USER);
     expect(job?.data.clipIds).toHaveLength(3);
+  });
+
+  it('a user at the clip limit trains on the newest clips personalize accepts (not a job that must fail)', async () => {
+    expect(MAX_CLIPS_TO_TRAIN).toBe(MAX_CLIPS);
+    await addClips(10);
+    await addClips(10, 100);
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/v1/users/${USER}/enrollments`,
+      headers: bearer(token),
+    });
+    const stored = (list.json().clips as { clipId: string }[]).map((c) => c.clipId);
+    expect(stored).toHaveLength(MAX_CLIPS_PER_USER);
+    const { jobId } = await train();
+    const job = await queue.getJob(jobId!);
+    expect(job?.data.clipIds).toEqual(stored.slice(-MAX_CLIPS));
   });
 
   it('an identical request while queued or active returns the same job; after it ended, a new one', async () => {

@@ -7,6 +7,11 @@ import { bearer, errorReplies, userParams } from './schemas.ts';
 
 /** Training needs at least this many stored clips. */
 export const MIN_CLIPS_TO_TRAIN = 3;
+/**
+ * A job trains on at most this many clips, the user's newest: personalize takes 3–10 recordings (detector's
+ * MAX_CLIPS) while a user may store 20, and a job over 11–20 clips would fail with KWS_ERR_BAD_AUDIO.
+ */
+export const MAX_CLIPS_TO_TRAIN = 10;
 
 const CONTENT_TYPES: Record<ModelFileName, string> = {
   'model.kws': 'application/octet-stream',
@@ -27,7 +32,7 @@ export const modelsRoutes: FastifyPluginAsync<Deps> = async (app, { store, auth,
     {
       preParsing: auth.requireOwnerOrAdmin,
       schema: {
-        summary: `Train a personal model on the stored clips (needs ≥ ${MIN_CLIPS_TO_TRAIN})`,
+        summary: `Train a personal model on the newest ${MAX_CLIPS_TO_TRAIN} stored clips (needs ≥ ${MIN_CLIPS_TO_TRAIN})`,
         description:
           'Enqueues a training job. While a job for the same clip set is queued or active, answers that job; ' +
           'after it ended, a new one. 503 when the queue (Redis) is unreachable.',
@@ -42,12 +47,14 @@ export const modelsRoutes: FastifyPluginAsync<Deps> = async (app, { store, auth,
     },
     async (request, reply) => {
       const { userId } = request.params;
-      const clips = await store.listClips(userId);
-      if (clips.length < MIN_CLIPS_TO_TRAIN) {
+      const stored = await store.listClips(userId);
+      if (stored.length < MIN_CLIPS_TO_TRAIN) {
         throw errors.NOT_ENOUGH_CLIPS(
-          `user ${userId} has ${clips.length} clip(s); training needs at least ${MIN_CLIPS_TO_TRAIN}`,
+          `user ${userId} has ${stored.length} clip(s); training needs at least ${MIN_CLIPS_TO_TRAIN}`,
         );
       }
+      // Clips are listed in upload order.
+      const clips = stored.slice(-MAX_CLIPS_TO_TRAIN);
       const data: TrainingJobData = {
         userId,
         clipIds: clips.map((c) => c.clipId),
