@@ -1,10 +1,15 @@
 /** From a decoded file to the front end's input: mono float32 at 16 kHz (DESIGN §1). */
+import { AudioFormatError } from './errors.ts';
 import { resample } from './resample.ts';
 import type { DecodedAudio } from './wav/decode.ts';
 
 export const TARGET_SAMPLE_RATE = 16_000;
 
-/** Averages the channels of each frame, then resamples (band-limited) to 16 kHz. */
+/**
+ * Averages the channels of each frame, then resamples (band-limited) to 16 kHz. Throws an `AudioFormatError`
+ * (`NON_FINITE_SAMPLE`) when float samples near the float32 limit overshoot it while resampling: such a file
+ * decodes, but is not audio anything downstream can measure.
+ */
 export function toMono16k(decoded: DecodedAudio): Float32Array<ArrayBuffer> {
   const { channels, samples, sampleRate } = decoded;
   if (!Number.isInteger(channels) || channels < 1) {
@@ -15,7 +20,17 @@ export function toMono16k(decoded: DecodedAudio): Float32Array<ArrayBuffer> {
       `toMono16k got ${samples.length} samples, not a whole number of ${channels}-channel frames`,
     );
   }
-  return resample(downmix(samples, channels), sampleRate, TARGET_SAMPLE_RATE);
+  const mono = resample(downmix(samples, channels), sampleRate, TARGET_SAMPLE_RATE);
+  for (let i = 0; i < mono.length; i++) {
+    if (!Number.isFinite(mono[i])) {
+      throw new AudioFormatError(
+        'NON_FINITE_SAMPLE',
+        `resampling ${sampleRate} Hz to ${TARGET_SAMPLE_RATE} Hz overflows float32 at output sample ${i}: ` +
+          'the file holds float samples near ±3.4e38, expected audio within about ±1',
+      );
+    }
+  }
+  return mono;
 }
 
 function downmix(samples: Float32Array, channels: number): Float32Array {

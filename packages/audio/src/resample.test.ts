@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AudioFormatError } from './errors.ts';
 import { toMono16k } from './mono16k.ts';
 import { resample } from './resample.ts';
 
@@ -141,6 +142,23 @@ describe('toMono16k', () => {
   it('returns mono 16 kHz samples unchanged', () => {
     const samples = tone(440, 16000, 0.05);
     expect(toMono16k({ sampleRate: 16000, channels: 1, samples })).toEqual(samples);
+  });
+
+  // Found by the hostile-input fuzz (issue #7): the filter's overshoot at a step between ±3.4e38 (finite
+  // float32, so decodeWav accepts it) gave Infinity, and analyzeQuality's RangeError became a 500 upload.
+  it('rejects float samples that overflow float32 while resampling, as an AudioFormatError', () => {
+    const samples = new Float32Array(4410).map((_, i) => (i < 2205 ? -3.4e38 : 3.4e38));
+    let thrown: unknown;
+    try {
+      toMono16k({ sampleRate: 44100, channels: 1, samples });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(AudioFormatError);
+    expect(thrown).toMatchObject({ code: 'NON_FINITE_SAMPLE' });
+    expect((thrown as Error).message).toMatch(
+      /^resampling 44100 Hz to 16000 Hz overflows float32 at output sample \d+/,
+    );
   });
 
   it('rejects a sample count that is not whole frames', () => {
