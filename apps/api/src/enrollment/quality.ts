@@ -33,9 +33,16 @@ export interface CheckedClip {
  */
 export function checkClip(fileName: string, bytes: Uint8Array): CheckedClip {
   const reject = (reason: string) => errors.BAD_AUDIO(`file ${JSON.stringify(fileName)}: ${reason}`);
+  const tooLong = (durationS: number) =>
+    reject(`too long: ${durationS.toFixed(2)} s, expected at most ${MAX_DURATION_S} s`);
   let samples: Float32Array;
   try {
-    samples = toMono16k(decodeWav(bytes));
+    const decoded = decodeWav(bytes);
+    // Before resampling: a 5 MB upload of 8-bit 8 kHz audio is 11 minutes, whose resampling held the event
+    // loop for seconds (issue #7's fuzz). The length in frames is known as soon as the file is decoded.
+    const declaredS = decoded.samples.length / decoded.channels / decoded.sampleRate;
+    if (declaredS > MAX_DURATION_S) throw tooLong(declaredS);
+    samples = toMono16k(decoded);
   } catch (err: unknown) {
     if (err instanceof AudioFormatError) throw reject(`not a usable WAV file: ${err.message}`);
     throw err;
@@ -44,9 +51,7 @@ export function checkClip(fileName: string, bytes: Uint8Array): CheckedClip {
   if (q.durationS < MIN_DURATION_S) {
     throw reject(`too short: ${q.durationS.toFixed(2)} s, expected at least ${MIN_DURATION_S} s`);
   }
-  if (q.durationS > MAX_DURATION_S) {
-    throw reject(`too long: ${q.durationS.toFixed(2)} s, expected at most ${MAX_DURATION_S} s`);
-  }
+  if (q.durationS > MAX_DURATION_S) throw tooLong(q.durationS);
   if (!(q.peakDb >= MIN_PEAK_DB)) {
     throw reject(`silent: peak ${q.peakDb.toFixed(1)} dBFS, expected at least ${MIN_PEAK_DB} dBFS`);
   }
