@@ -153,8 +153,8 @@ export class StreamingDetector {
     const n = this.g.numMfcc;
     const t = this.g.inputFrames;
     for (let f = 0; f < frames; f++) {
-      const a = this.frames++;
-      this.ring.set(data.subarray(f * n, f * n + n), (a % t) * n);
+      const to = (this.frames++ % t) * n;
+      for (let c = 0; c < n; c++) this.ring[to + c] = data[f * n + c];
       if (this.frames === this.nextStart + t) {
         this.queueFromRing(this.nextStart);
         this.nextStart += this.hopFrames;
@@ -186,11 +186,13 @@ export class StreamingDetector {
     const n = this.g.numMfcc;
     const t = this.g.inputFrames;
     const base = this.pendingStarts.length * t * n;
-    for (let i = 0; i < t; i++) {
-      const a = start + i;
-      if (a < this.frames) this.pending.set(this.ring.subarray((a % t) * n, (a % t) * n + n), base + i * n);
-      else this.pending.set(this.silence, base + i * n);
-    }
+    // Frames start … start + t − 1 that exist are at most two runs of the ring (before and after the wrap).
+    const have = Math.min(t, this.frames - start);
+    const from = start % t;
+    const first = Math.min(have, t - from);
+    this.pending.set(this.ring.subarray(from * n, (from + first) * n), base);
+    this.pending.set(this.ring.subarray(0, (have - first) * n), base + first * n);
+    for (let i = have; i < t; i++) this.pending.set(this.silence, base + i * n);
     this.pendingStarts.push(start);
     this.coveredTo = Math.max(this.coveredTo, Math.min(this.frames, start + t));
   }
