@@ -13,6 +13,7 @@ export {
   type ExitStatus,
   freePort,
   killAll,
+  logEntries,
   ManagedProcess,
   REPO_ROOT,
   sleep,

@@ -168,3 +168,17 @@ export async function waitUntil<T>(
 export function sleep(ms: number): Promise<void> {
   return new Promise((ok) => setTimeout(ok, ms));
 }
+
+/** The JSON lines (pino records) of a process's logs, parsed; other lines are skipped. */
+export function logEntries(logs: string): Record<string, unknown>[] {
+  const entries: Record<string, unknown>[] = [];
+  for (const line of logs.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      entries.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // A line cut by the log buffer's trimming, or not JSON after all.
+    }
+  }
+  return entries;
+}

@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_CLIPS_PER_USER, sha256Hex, type UserRecord } from '@kws/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, killAll, scanStore, speechWav, startCluster } from '../src/harness.ts';
+import { type Cluster, killAll, logEntries, scanStore, speechWav, startCluster } from '../src/harness.ts';
 
 const UPLOADS = 100;
 const TRAINING_REQUESTS = 20;
@@ -43,9 +43,7 @@ async function queueJobs(): Promise<Record<string, number>> {
 /** The worker's JSON log lines about `jobId` with message `msg`. */
 function workerLines(jobId: string, msg: string): unknown[] {
   return cluster.workers
-    .flatMap((w) => w.logs().split('\n'))
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { jobId?: string; msg?: string })
+    .flatMap((w) => logEntries(w.logs()))
     .filter((entry) => entry.jobId === jobId && entry.msg === msg);
 }
 
