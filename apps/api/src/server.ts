@@ -8,11 +8,12 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Store } from '@kws/store';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Auth } from './auth/guard.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { errorBody, errors, KwsError, toKwsError } from './errors.ts';
+import { ID_PATTERN } from './ids.ts';
 import { Metrics } from './metrics.ts';
 import { TrainingQueue } from './queue/training-queue.ts';
 import { enrollmentsRoutes } from './routes/enrollments.ts';
@@ -24,6 +25,8 @@ import { usersRoutes } from './routes/users.ts';
 
 /** JSON bodies are tiny (`{ userId }`); uploads are multipart and capped separately. */
 const JSON_BODY_LIMIT = 16 * 1024;
+/** fastify's default; every id (≤ 64) and every job id the queue makes (`<userId>-<24 chars>-<n>`) fits. */
+const MAX_PARAM_LENGTH = 100;
 const RATE_WINDOW_MS = 60_000;
 /** Log paths that must never reach a log line. */
 const REDACT = [
@@ -67,6 +70,22 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     genReqId: () => randomUUID(),
     // Strict bodies: no type coercion (7 is not "7"), unknown properties are errors, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // The router's own rejections (bad %-encoding, a path parameter over maxParamLength) bypass the error
+    // handler: without this they answered fastify's `{ error: "Bad Request", code: "FST_ERR_…" }` (and 414).
+    // A path parameter is an id, so both are the same 400 KWS_ERR_VALIDATION a malformed id gets.
+    frameworkErrors: (err, _request, reply) => {
+      const kws =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? errors.VALIDATION(
+              `a path parameter is over ${MAX_PARAM_LENGTH} characters; ids match ${ID_PATTERN}`,
+            )
+          : err.code === 'FST_ERR_BAD_URL'
+            ? errors.VALIDATION(`the path is not valid percent-encoding; ids match ${ID_PATTERN}`)
+            : toKwsError(err);
+      // The reply's generics are the raw route's; this one is an ordinary JSON reply.
+      (reply as FastifyReply).code(kws.statusCode).send(errorBody(kws));
+    },
+    maxParamLength: MAX_PARAM_LENGTH,
   });
 
   const metrics = new Metrics();
@@ -156,7 +175,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(modelsRoutes, { ...deps, prefix: '/v1' });
   await app.register(jobsRoutes, { ...deps, prefix: '/v1' });
   await app.register(async (scope) => {
-    scope.addHook('onRequest', auth.requireAdminOrBasic);
+    // Answered here, not thrown: bull-board's plugin has its own error handler, which turned our 401/403 into
+    // `{ error: { key: "ERRORS.INTERNAL_SERVER_ERROR" }, message }`.
+    scope.addHook('onRequest', async (request, reply) => {
+      try {
+        await auth.requireAdminOrBasic(request, reply);
+      } catch (err) {
+        const kws = toKwsError(err);
+        return reply.code(kws.statusCode).send(errorBody(kws));
+      }
+    });
     const board = new FastifyAdapter();
     // @bull-board/fastify 9.10.1 pins its own @bull-board/api 9.10.1 while we have 9.10.2: the classes are the
     // same shape but TypeScript sees two declarations. Aligning the versions in package.json removes this cast.
