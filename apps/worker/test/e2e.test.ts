@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '@kws/api';
 import { buildApp } from '@kws/api';
-import { type DetectorModel, detect, loadDetectorModel } from '@kws/detector';
+import { DEFAULT_KEYWORD, type DetectorModel, detect, loadDetectorModel, synthesize } from '@kws/detector';
 import type { TrainingResult } from '@kws/store';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adminKey, type TestEnv, testEnv, voiceClips, waitFor } from './helpers.ts';
+import { adminKey, type TestEnv, testEnv, USER_VOICE, voiceClips, waitFor } from './helpers.ts';
 
 /** A minimal HTTP client, so one scenario runs through `inject` and through `fetch` alike. */
 interface Http {
@@ -19,7 +19,14 @@ interface Http {
     url: string,
     headers?: Record<string, string>,
     body?: Uint8Array | string,
-  ): Promise<{ status: number; headers: Headers; bytes: Uint8Array; json: () => any }>;
+  ): Promise<{ status: number; headers: Headers; bytes: Uint8Array; json: <T>() => T }>;
+}
+
+interface JobStatus {
+  state: string;
+  progress: { epoch: number; loss: number | null; pct: number };
+  result?: TrainingResult;
+  error?: { code: string; message: string };
 }
 
 function injectClient(app: FastifyInstance): Http {
@@ -34,7 +41,7 @@ function injectClient(app: FastifyInstance): Http {
       const h = new Headers();
       for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, String(v));
       const bytes = new Uint8Array(res.rawPayload);
-      return { status: res.statusCode, headers: h, bytes, json: () => JSON.parse(res.body) };
+      return { status: res.statusCode, headers: h, bytes, json: <T>() => JSON.parse(res.body) as T };
     },
   };
 }
@@ -48,7 +55,7 @@ function socketClient(base: string): Http {
         status: res.status,
         headers: res.headers,
         bytes,
-        json: () => JSON.parse(new TextDecoder().decode(bytes)),
+        json: <T>() => JSON.parse(new TextDecoder().decode(bytes)) as T,
       };
     },
   };
@@ -101,7 +108,7 @@ async function personalizeThrough(http: Http): Promise<{ model: DetectorModel; r
     '{}',
   );
   expect(created.status).toBe(201);
-  const { userId, token } = created.json();
+  const { userId, token } = created.json<{ userId: string; token: string }>();
   const auth = { authorization: `Bearer ${token}` };
 
   const upload = await form(enrollment);
@@ -112,14 +119,14 @@ async function personalizeThrough(http: Http): Promise<{ model: DetectorModel; r
     upload.body,
   );
   expect(uploaded.status, new TextDecoder().decode(uploaded.bytes)).toBe(201);
-  expect(uploaded.json().clips).toHaveLength(5);
+  expect(uploaded.json<{ clips: unknown[] }>().clips).toHaveLength(5);
 
   const before = await http.request('GET', `/v1/users/${userId}/model`, auth);
   expect(before.status).toBe(404);
 
   const started = await http.request('POST', `/v1/users/${userId}/models`, auth);
   expect(started.status).toBe(202);
-  const { jobId } = started.json();
+  const { jobId } = started.json<{ jobId: string }>();
 
   const pcts: number[] = [];
   const job = await waitFor(
@@ -127,7 +134,7 @@ async function personalizeThrough(http: Http): Promise<{ model: DetectorModel; r
     async () => {
       const res = await http.request('GET', `/v1/jobs/${jobId}`, auth);
       expect(res.status).toBe(200);
-      const body = res.json();
+      const body = res.json<JobStatus>();
       pcts.push(body.progress.pct);
       return body.state === 'completed' || body.state === 'failed' ? body : undefined;
     },
@@ -158,23 +165,66 @@ async function personalizeThrough(http: Http): Promise<{ model: DetectorModel; r
 
   const tfjs = await http.request('GET', `/v1/users/${userId}/model/tfjs/model.json`, auth);
   expect(tfjs.status).toBe(200);
-  expect(tfjs.json().weightsManifest[0].paths).toEqual(['weights.bin']);
+  expect(tfjs.json<{ weightsManifest: { paths: string[] }[] }>().weightsManifest[0].paths).toEqual([
+    'weights.bin',
+  ]);
 
   const model = loadDetectorModel(download.bytes);
   expect(model.header.threshold).toBe(result.metrics.threshold);
   return { model, result };
 }
 
+/** Keyword takes of the user's voice never uploaded: inside the enrollment takes' speed and pitch range. */
+const HELD_OUT_TAKES = [160, 180].flatMap((speed) => [48, 53, 59].map((pitch) => ({ speed, pitch })));
+/** Near-misses of the keyword that the base model scores as high as the keyword itself (0.94 and 0.46). */
+const CONFUSABLES = ['hey there nova scotia', 'hey norma'];
+/**
+ * Every held-out keyword take must outscore every other-speech clip by this much. Over 16 training seeds
+ * (60 steps) the smallest gap was 0.33 and the median 0.78; the base model's gap is 0.01, so a worker that
+ * stored an untrained model fails here.
+ */
+const SCORE_GAP = 0.2;
+
+let heldOutClips: Promise<{ keyword: Float32Array[]; other: Float32Array[] }> | undefined;
+
+function testClips() {
+  heldOutClips ??= (async () => {
+    const { heldOut, negative } = await voiceClips();
+    const takes = await Promise.all(HELD_OUT_TAKES.map((o) => synthesize(DEFAULT_KEYWORD, USER_VOICE, o)));
+    const confusables = await Promise.all(
+      CONFUSABLES.map((text) => synthesize(text, USER_VOICE, { speed: 175, pitch: 50 })),
+    );
+    return { keyword: [heldOut, ...takes], other: [negative, ...confusables] };
+  })();
+  return heldOutClips;
+}
+
+/**
+ * The personal model ranks the user's keyword above other speech with a clear gap, detects the keyword and
+ * none of the other speech. Only "at least one take detected" is asked of the threshold: personalize picks
+ * it with one of the five enrollment clips held out, and across 16 seeds it ranged from 0.5 to 0.95 — at
+ * 0.95 only 2 of these 7 takes pass, though every one outscores the other speech by ≥ 0.67.
+ */
 async function expectDetectsTheUser(model: DetectorModel): Promise<void> {
-  const { heldOut, negative } = await voiceClips();
-  const positive = detect(model, heldOut);
-  expect(positive.detected, `held-out keyword scored ${positive.score}`).toBe(true);
-  const other = detect(model, negative);
-  expect(other.detected, `other speech scored ${other.score}`).toBe(false);
+  const { keyword, other } = await testClips();
+  const keywordResults = keyword.map((clip) => detect(model, clip));
+  const otherResults = other.map((clip) => detect(model, clip));
+  const keywordScores = keywordResults.map((r) => r.score);
+  const otherScores = otherResults.map((r) => r.score);
+  const scores = `keyword takes ${keywordScores.map((v) => v.toFixed(3))}, other speech ${otherScores.map((v) => v.toFixed(3))}, threshold ${model.header.threshold}`;
+  expect(
+    otherResults.every((r) => !r.detected),
+    scores,
+  ).toBe(true);
+  expect(
+    keywordResults.some((r) => r.detected),
+    scores,
+  ).toBe(true);
+  expect(Math.min(...keywordScores) - Math.max(...otherScores), scores).toBeGreaterThanOrEqual(SCORE_GAP);
 }
 
 describe('end to end: api + worker + detection', () => {
-  it('through inject: the trained model detects the held-out clip of the voice, not other speech', async () => {
+  it('through inject: the trained model detects held-out takes of the voice, not other speech', async () => {
     const { model } = await personalizeThrough(injectClient(app));
     await expectDetectsTheUser(model);
   });
