@@ -15,6 +15,7 @@
  * audio ends between hops, one last window aligned to its end covers the tail.
  */
 import { createMfccStream, type MfccStream } from '@kws/audio';
+import { kernels } from '@kws/nn';
 import { checkSmoothing, checkThreshold, DetectorModelError, type Smoothing } from '../model/header.ts';
 import { type DetectorModel, networkGeometry } from '../model/model-file.ts';
 import {
@@ -76,7 +77,7 @@ export class StreamingDetector {
   private readonly silence: Float32Array;
   /** [inputFrames, numMfcc] ring: frame a lives in slot a mod inputFrames. */
   private readonly ring: Float32Array;
-  /** [MAX_BATCH, inputFrames, numMfcc]: completed windows waiting for the forward pass. */
+  /** [MAX_BATCH, inputFrames, numMfcc]: completed windows waiting for the forward pass (released by finish). */
   private readonly pending: Float32Array;
   private readonly pendingStarts: number[] = [];
   private readonly smoothed: Float32Array;
@@ -132,7 +133,8 @@ export class StreamingDetector {
     this.silence = silenceFrame(fc);
     const windowSize = this.g.inputFrames * this.g.numMfcc;
     this.ring = new Float32Array(windowSize);
-    this.pending = new Float32Array(MAX_BATCH * windowSize);
+    // In nn's kernel memory (where its backend has one), so the first layer reads the windows in place.
+    this.pending = kernels().allocateFloat32(MAX_BATCH * windowSize);
     this.smoothed = new Float32Array(this.g.outputFrames);
   }
 
@@ -176,6 +178,7 @@ export class StreamingDetector {
       }
       this.runPending();
       this.closeOpen();
+      kernels().release(this.pending);
     }
     return { detected: this.closed.length > 0, score: this.best, detections: [...this.closed] };
   }

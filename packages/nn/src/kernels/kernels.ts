@@ -110,6 +110,21 @@ export interface Kernels {
     bOff: number,
     n: number,
   ): void;
+  /** a[off .. off + n) = f(a[off .. off + n)) in place: an elementwise activation over a block. */
+  activate(activation: RecurrentActivation, a: FloatArray, off: number, n: number): void;
+  /**
+   * dst[r·n + j] = (src[r·n + j] − mean[j]) · scale[j] + shift[j] for r < rows, j < n: BatchNormalization
+   * with its moving statistics. `dst` may be `src`; all arrays are addressed from offset 0.
+   */
+  normalizeColumns(
+    dst: FloatArray,
+    src: FloatArray,
+    mean: FloatArray,
+    scale: FloatArray,
+    shift: FloatArray,
+    rows: number,
+    n: number,
+  ): void;
   /**
    * Runs two independent tasks — `second` may run on another thread at the same time as `first` (the wasm
    * backend's worker; the ts backend runs one after the other). `work` is the multiply-adds of one task,

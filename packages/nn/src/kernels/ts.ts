@@ -1,5 +1,6 @@
 import type { Kernels } from './kernels.ts';
 import { tsAdd, tsCopyBlocks, tsSumRows } from './ts-copy.ts';
+import { tsActivate, tsNormalizeColumns } from './ts-elementwise.ts';
 import { tsGemm } from './ts-gemm.ts';
 import { tsGruBackward, tsGruForward, tsLstmBackward, tsLstmForward } from './ts-recurrent.ts';
 
@@ -19,6 +20,8 @@ export const tsKernels: Kernels = {
   copyBlocks: tsCopyBlocks,
   sumRows: tsSumRows,
   add: tsAdd,
+  activate: tsActivate,
+  normalizeColumns: tsNormalizeColumns,
   concurrently(first, second) {
     first();
     second();

@@ -32,6 +32,7 @@ describe('wasm/kernels.wasm', () => {
     expect(exports.map((e) => e.name).sort()).toEqual(
       [
         '__heap_base',
+        'activate',
         'add',
         'copy_blocks',
         'gemm',
@@ -40,6 +41,7 @@ describe('wasm/kernels.wasm', () => {
         'gru_forward',
         'lstm_backward',
         'lstm_forward',
+        'normalize_columns',
         'peak_multiply_add',
         'sum_rows',
       ].sort(),

@@ -63,6 +63,16 @@ export interface Exports {
   ): void;
   sum_rows(dst: number, src: number, rows: number, n: number): void;
   add(dst: number, a: number, b: number, n: number): void;
+  activate(code: number, p: number, n: number): void;
+  normalize_columns(
+    y: number,
+    x: number,
+    mean: number,
+    scale: number,
+    shift: number,
+    rows: number,
+    n: number,
+  ): void;
   peak_multiply_add(iterations: number, block: number): number;
   gru_forward(
     batch: number,
@@ -109,6 +119,8 @@ export const KERNEL_NAMES = [
   'copy_blocks',
   'sum_rows',
   'add',
+  'activate',
+  'normalize_columns',
 ] as const;
 
 /** Activation codes of wasm/src/activations.h. */

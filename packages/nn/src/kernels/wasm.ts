@@ -15,10 +15,11 @@ import { isMainThread } from 'node:worker_threads';
 import type { FloatArray } from '../tensor.ts';
 import type { Kernels } from './kernels.ts';
 import { tsAdd, tsCopyBlocks, tsSumRows } from './ts-copy.ts';
+import { tsActivate, tsNormalizeColumns } from './ts-elementwise.ts';
 import { tsGemm } from './ts-gemm.ts';
 import { dimension, extent, fits, span } from './wasm-checks.ts';
 import { KernelDispatch } from './wasm-dispatch.ts';
-import type { Exports } from './wasm-exports.ts';
+import { activationCode, type Exports } from './wasm-exports.ts';
 import { WASM_PAGE_BYTES, WasmHeap } from './wasm-heap.ts';
 import { wasmRecurrentKernels } from './wasm-recurrent.ts';
 
@@ -286,6 +287,40 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
     d.target.add(pd, pa, pb, n);
   };
 
+  const activate: Kernels['activate'] = (activation, a, off, n) => {
+    const pa = address(a, off);
+    if (pa < 0) {
+      d.flush();
+      tsActivate(activation, a, off, n);
+      return;
+    }
+    fits('activate', 'a', a, off, n);
+    d.target.activate(activationCode(activation), pa, n);
+  };
+
+  const normalizeColumns: Kernels['normalizeColumns'] = (dst, src, mean, scale, shift, rows, n) => {
+    const pd = address(dst, 0);
+    const ps = address(src, 0);
+    const pm = address(mean, 0);
+    const pk = address(scale, 0);
+    const pb = address(shift, 0);
+    if (pd < 0 || ps < 0 || pm < 0 || pk < 0 || pb < 0) {
+      d.flush();
+      tsNormalizeColumns(dst, src, mean, scale, shift, rows, n);
+      return;
+    }
+    fits('normalizeColumns', 'dst', dst, 0, rows * n);
+    fits('normalizeColumns', 'src', src, 0, rows * n);
+    fits('normalizeColumns', 'mean', mean, 0, n);
+    fits('normalizeColumns', 'scale', scale, 0, n);
+    fits('normalizeColumns', 'shift', shift, 0, n);
+    // In place (dst = src) is fine; any other overlap would read values already written.
+    if (dst !== src && overlaps(dst, 0, rows * n, src, 0, rows * n)) {
+      throw new RangeError('normalizeColumns: dst and src overlap without being the same array');
+    }
+    d.target.normalize_columns(pd, ps, pm, pk, pb, rows, n);
+  };
+
   return {
     name: 'wasm',
     heap,
@@ -313,5 +348,7 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
     copyBlocks,
     sumRows,
     add,
+    activate,
+    normalizeColumns,
   };
 }

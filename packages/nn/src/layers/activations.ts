@@ -1,3 +1,4 @@
+import { kernels } from '../kernels/backend.ts';
 import type { FloatArray } from '../tensor.ts';
 import { LayerConfigError } from './registry.ts';
 import { type RecurrentActivationName, recurrentActivation } from './rnn/activations.ts';
@@ -53,7 +54,7 @@ function elementwise(name: RecurrentActivationName): LayerActivation {
   return {
     name,
     forward(y, rows, cols) {
-      f.apply(y, 0, rows * cols);
+      if (name !== 'linear') kernels().activate(f, y, 0, rows * cols);
     },
     backward(dx, dy, y, rows, cols) {
       if (name === 'linear') {

@@ -1,3 +1,4 @@
+import { kernels } from '../kernels/backend.ts';
 import { type DType, type FloatArray, formatShape, release, ShapeError, type Tensor } from '../tensor.ts';
 import { ConfigReader, uniqueLayerName } from './config.ts';
 import { lastAxisRows } from './last-axis.ts';
@@ -53,6 +54,10 @@ export class BatchNormalization implements Layer {
 
   /** [rows, channels] inference output; rows = all input dims but the last. */
   private yInfer: FloatArray | null = null;
+  /** [channels] gamma / √(moving_variance + epsilon), recomputed by every inference forward. */
+  private inferScale: FloatArray | null = null;
+  /** [channels] beta, likewise. */
+  private inferShift: FloatArray | null = null;
   /** [rows, channels] training output. */
   private yTrain: FloatArray | null = null;
   /** [rows, channels] normalised input x̂ = (x − mean) · invStd: saved for dgamma and dx. */
@@ -171,12 +176,14 @@ export class BatchNormalization implements Layer {
     const y = this.yInfer;
     const mean = this.movingMean!.value;
     const variance = this.movingVariance!.value;
+    this.inferScale = reuse(this.inferScale, this.dtype, c);
+    this.inferShift = reuse(this.inferShift, this.dtype, c);
+    const [scale, shift] = [this.inferScale, this.inferShift];
     for (let j = 0; j < c; j++) {
-      const k = (this.gamma ? this.gamma.value[j] : 1) / Math.sqrt(variance[j] + this.epsilon);
-      const b = this.beta ? this.beta.value[j] : 0;
-      const m = mean[j];
-      for (let r = 0; r < rows; r++) y[r * c + j] = (x.data[r * c + j] - m) * k + b;
+      scale[j] = (this.gamma ? this.gamma.value[j] : 1) / Math.sqrt(variance[j] + this.epsilon);
+      shift[j] = this.beta ? this.beta.value[j] : 0;
     }
+    kernels().normalizeColumns(y, x.data, mean, scale, shift, rows, c);
     return { shape: [...x.shape], data: y };
   }
 
@@ -285,7 +292,9 @@ export class BatchNormalization implements Layer {
 
   dispose(): void {
     release(this.yInfer, this.yTrain, this.xHat, this.invStd, this.sum1, this.sum2, this.dx);
+    release(this.inferScale, this.inferShift);
     this.yInfer = this.yTrain = this.xHat = this.invStd = this.sum1 = this.sum2 = this.dx = null;
+    this.inferScale = this.inferShift = null;
   }
 
   private rowsOf(x: Tensor): number {

@@ -291,12 +291,50 @@ export class Conv1D implements Layer {
     const rows = batch * outTime;
     const kc = this.kernelSize * cin;
     const n = this.filters;
-    col.fill(0);
-    this.im2colWalk(batch, time, cin, (colOffset, xOffset) => {
-      for (let c = 0; c < cin; c++) col[colOffset + c] = x.data[xOffset + c];
-    });
+    // im2col. With dilation 1 the taps of output frame t are k consecutive input frames, one contiguous
+    // run of k · in values: the rows whose taps all lie inside the input are one strided block copy.
+    const { padLeft } = this.geometry(time);
+    const k = this.kernelSize;
+    let tLo = outTime;
+    let tHi = outTime;
+    if (this.dilationRate === 1) {
+      tLo = Math.min(outTime, Math.ceil(padLeft / this.strides));
+      tHi = Math.max(tLo, Math.min(outTime, Math.floor((time - k + padLeft) / this.strides) + 1));
+      if (tHi > tLo) {
+        kernels().copyBlocks(
+          col,
+          tLo * kc,
+          outTime * kc,
+          kc,
+          x.data,
+          (tLo * this.strides - padLeft) * cin,
+          time * cin,
+          this.strides * cin,
+          batch,
+          tHi - tLo,
+          kc,
+        );
+      }
+    }
+    const xd = x.data;
+    for (let b = 0; b < batch; b++) {
+      for (let t = 0; t < outTime; t++) {
+        if (t === tLo) t = tHi;
+        if (t >= outTime) break;
+        const start = t * this.strides - padLeft;
+        let o = (b * outTime + t) * kc;
+        for (let j = 0; j < k; j++) {
+          const src = start + j * this.dilationRate;
+          if (src >= 0 && src < time) {
+            for (let c = 0, i = (b * time + src) * cin; c < cin; c++) col[o++] = xd[i + c];
+          } else {
+            for (let c = 0; c < cin; c++) col[o++] = 0;
+          }
+        }
+      }
+    }
     const [kernel, bias] = this.weights;
-    if (bias) for (let r = 0; r < rows; r++) y.set(bias.value, r * n);
+    if (bias) kernels().copyBlocks(y, 0, n, 0, bias.value, 0, 0, 0, rows, 1, n);
     kernels().gemm(false, false, rows, n, kc, 1, col, 0, kc, kernel.value, 0, n, bias ? 1 : 0, y, 0, n);
     this.activation.forward(y, rows, n);
   }

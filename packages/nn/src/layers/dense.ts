@@ -182,7 +182,7 @@ export class Dense implements Layer {
     const n = this.units;
     const k = this.inputDim;
     const [kernel, bias] = this.weights;
-    if (bias) for (let r = 0; r < rows; r++) y.set(bias.value, r * n);
+    if (bias) kernels().copyBlocks(y, 0, n, 0, bias.value, 0, 0, 0, rows, 1, n);
     kernels().gemm(false, false, rows, n, k, 1, x.data, 0, k, kernel.value, 0, n, bias ? 1 : 0, y, 0, n);
     this.activation.forward(y, rows, n);
   }
