@@ -1,144 +1,158 @@
 /**
- * `npm run bench -w @kws/api`: model-download throughput (DESIGN §8: ≥ 5,000 req/s revalidation, full
- * downloads reported, goal ≥ 1,500 req/s). The api runs as its own process (as in production) with the rate
- * limit off; the load comes from this process over keep-alive connections. Personalization latency needs
- * the worker and is not measured here yet.
+ * `npm run bench:api` (= `npm run bench -w @kws/api`): the service's figures, with the api (and, for
+ * personalization, the worker) running as their own processes on loopback, as in production — the rate limit
+ * off, a real Redis (`REDIS_URL`), a private data dir and BullMQ prefix that are removed afterwards.
+ *
+ * - downloads: a user's current model, revalidated (`If-None-Match` → 304) and downloaded in full;
+ * - uploads: one 2 s clip per enrollment request, at 16 kHz and at 48 kHz, at concurrency 1 and 8;
+ * - personalization: upload 5 clips → train → model downloadable, one job at a time on an idle worker,
+ *   then 10 users at once with 1 worker.
+ *
+ * `-- --json` prints one JSON line at the end; `-- downloads uploads personalization` picks cases.
+ * Sizes come from BENCH_* variables (see `settings`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Store } from '@kws/store';
-import { Redis } from 'ioredis';
+import { cpus, loadavg } from 'node:os';
+import { benchDownloads } from './downloads.ts';
+import { keepAlive } from './http.ts';
+import { benchBurst, benchIdle, type PersonalizationResult, type UserTiming } from './personalization.ts';
+import { benchEnv, type Service, startApi, startWorker } from './processes.ts';
+import { benchUploads } from './uploads.ts';
 
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
-/** The reference model's 51,201 float32 parameters plus a header: the size a device downloads. */
-const MODEL_BYTES = 51_201 * 4 + 2_048;
+const CASES = ['downloads', 'uploads', 'personalization'] as const;
+type Case = (typeof CASES)[number];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-interface Result {
-  requests: number;
-  bytes: number;
-  statuses: Record<number, number>;
-  latenciesMs: number[];
-}
-
-function get(agent: Agent, port: number, path: string, headers: Record<string, string>) {
-  return new Promise<{ status: number; bytes: number }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
-      res.on('aborted', () => reject(new Error('response aborted')));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
+const numbers = (name: string, fallback: string) =>
+  (process.env[name] ?? fallback).split(',').map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`${name} must be positive integers, got ${v}`);
+    return n;
   });
-}
 
-async function load(port: number, path: string, headers: Record<string, string>): Promise<Result> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const result: Result = { requests: 0, bytes: 0, statuses: {}, latenciesMs: [] };
-  const end = performance.now() + DURATION_MS;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < end) {
-        const start = performance.now();
-        const { status, bytes } = await get(agent, port, path, headers);
-        result.latenciesMs.push(performance.now() - start);
-        result.requests++;
-        result.bytes += bytes;
-        result.statuses[status] = (result.statuses[status] ?? 0) + 1;
-      }
-    }),
+const settings = {
+  downloadConnections: numbers('BENCH_CONNECTIONS', '32')[0],
+  downloadMs: numbers('BENCH_DURATION_MS', '5000')[0],
+  uploadRates: numbers('BENCH_UPLOAD_RATES', '16000,48000'),
+  uploadConcurrency: numbers('BENCH_UPLOAD_CONCURRENCY', '1,8'),
+  uploadsPerCase: numbers('BENCH_UPLOADS', '400')[0],
+  idleRepeats: numbers('BENCH_REPEATS', '3')[0],
+  burstUsers: numbers('BENCH_BURST_USERS', '10')[0],
+  burstWorkers: numbers('BENCH_WORKERS', '1')[0],
+};
+
+const json = process.argv.includes('--json');
+const picked = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+for (const name of picked) {
+  if (!(CASES as readonly string[]).includes(name)) {
+    throw new RangeError(`unknown case ${JSON.stringify(name)}, expected some of ${CASES.join(', ')}`);
+  }
+}
+const wanted = (name: Case) => picked.length === 0 || picked.includes(name);
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const ms = (v: number) => `${v.toFixed(v < 100 ? 1 : 0)} ms`;
+const s = (v: number) => `${(v / 1000).toFixed(1)} s`;
+const load = () => Number(loadavg()[0].toFixed(2));
+
+function sayTiming(label: string, t: UserTiming): void {
+  say(
+    `  ${label}: ${s(t.totalMs)} (upload ${ms(t.uploadMs)}, queued ${s(t.queuedMs)}, training ${s(t.trainingMs)}, ` +
+      `download ${ms(t.downloadMs)}) ${t.voice}`,
   );
-  agent.destroy();
-  return result;
 }
 
-function report(name: string, r: Result): void {
-  const sorted = r.latenciesMs.sort((a, b) => a - b);
-  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(2);
-  const seconds = DURATION_MS / 1000;
-  process.stdout.write(
-    `${name}: ${(r.requests / seconds).toFixed(0)} req/s, ${(r.bytes / seconds / 1e6).toFixed(1)} MB/s, ` +
-      `p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, statuses ${JSON.stringify(r.statuses)} ` +
-      `(${CONNECTIONS} connections, ${seconds} s)\n`,
+function sayPersonalization(title: string, r: PersonalizationResult): void {
+  say(
+    `${title}: p50 ${s(r.p50)}, p95 ${s(r.p95)}, max ${s(r.max)}, ${r.jobsPerMin.toFixed(1)} jobs/min ` +
+      `(${r.users} users, ${r.workers} worker)`,
   );
 }
 
 async function main(): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'kws-bench-'));
-  const port = await freePort();
-  const adminKey = randomBytes(16).toString('hex');
-  const queuePrefix = `bench-${randomBytes(6).toString('hex')}`;
-  let api: ChildProcess | undefined;
+  const bench = await benchEnv();
+  const services: Service[] = [];
+  const results: object[] = [];
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version };
+  if (!json) say(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load ${load()}`);
   try {
-    api = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/main.ts')], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        KWS_DATA_DIR: dataDir,
-        KWS_ADMIN_KEY: adminKey,
-        KWS_TOKEN_SECRET: randomBytes(32).toString('hex'),
-        KWS_RATE_LIMIT: '0',
-        KWS_QUEUE_PREFIX: queuePrefix,
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      if (
-        await fetch(`${base}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 100));
+    const api = await startApi(bench);
+    services.push(api);
+
+    if (wanted('downloads')) {
+      const before = load();
+      for (const r of await benchDownloads(
+        bench,
+        api.port,
+        settings.downloadConnections,
+        settings.downloadMs,
+      )) {
+        results.push({ ...r, load: before });
+        if (!json) {
+          say(
+            `${r.case === 'revalidation' ? 'revalidation (If-None-Match → 304)' : 'full download (→ 200)'}: ` +
+              `${r.reqPerS.toFixed(0)} req/s, ${r.mbPerS.toFixed(1)} MB/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)} ` +
+              `(${r.connections} connections, ${r.seconds.toFixed(1)} s, statuses ${JSON.stringify(r.statuses)})`,
+          );
+        }
+      }
     }
-    const created = await fetch(`${base}/v1/users`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: 'bench' }),
-    });
-    const { token } = (await created.json()) as { token: string };
-    const store = await Store.open(dataDir);
-    const model = await store.putModelVersion('bench', 'v1', { 'model.kws': randomBytes(MODEL_BYTES) });
-    await store.setCurrentModel('bench', 'v1');
-    const etag = `"${model.files['model.kws'].sha256}"`;
-    const auth = { authorization: `Bearer ${token}` };
-    const path = '/v1/users/bench/model';
-    await load(port, path, { ...auth, 'if-none-match': etag }); // warm-up
-    report('revalidation (If-None-Match → 304)', await load(port, path, { ...auth, 'if-none-match': etag }));
-    report(`full download (${MODEL_BYTES} B → 200)`, await load(port, path, auth));
+
+    if (wanted('uploads')) {
+      const before = load();
+      const rs = await benchUploads(
+        bench,
+        api.port,
+        settings.uploadRates,
+        settings.uploadConcurrency,
+        settings.uploadsPerCase,
+      );
+      for (const r of rs) {
+        results.push({ ...r, load: before });
+        if (!json) {
+          say(
+            `upload 2 s @ ${r.sampleRate / 1000} kHz (${(r.fileBytes / 1024).toFixed(0)} KiB), concurrency ` +
+              `${r.concurrency}: p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)}, ${r.reqPerS.toFixed(0)} req/s ` +
+              `(${r.n} uploads)`,
+          );
+        }
+      }
+    }
+
+    if (wanted('personalization')) {
+      const agent = keepAlive(settings.burstUsers * 2);
+      try {
+        const worker = await startWorker(bench);
+        services.push(worker);
+        const before = load();
+        const idle = await benchIdle(agent, api.port, bench, settings.idleRepeats);
+        results.push({ ...idle.result, warmUp: idle.warmUp, load: before });
+        if (!json) {
+          sayPersonalization('personalization, one job on an idle worker', idle.result);
+          sayTiming('first job after worker start (not counted)', idle.warmUp);
+          for (const [i, t] of idle.result.timings.entries()) sayTiming(`job ${i + 1}`, t);
+        }
+        for (let w = 1; w < settings.burstWorkers; w++) services.push(await startWorker(bench));
+        const burstLoad = load();
+        const burst = await benchBurst(agent, api.port, bench, settings.burstUsers, settings.burstWorkers);
+        results.push({ ...burst, load: burstLoad });
+        if (!json) {
+          sayPersonalization(`personalization, ${settings.burstUsers} users at once`, burst);
+          const q = burst.timings.map((t) => t.queuedMs).sort((a, b) => a - b);
+          const t = burst.timings.map((x) => x.trainingMs).sort((a, b) => a - b);
+          say(
+            `  queued ${s(q[0])}–${s(q.at(-1) ?? 0)}, training ${s(t[0])}–${s(t.at(-1) ?? 0)} per job (load before ${burstLoad})`,
+          );
+        }
+      } finally {
+        agent.destroy();
+      }
+    }
   } finally {
-    if (api) {
-      const exited = new Promise((resolve) => api?.once('exit', resolve));
-      api.kill('SIGTERM');
-      await exited;
-    }
-    await rm(dataDir, { recursive: true, force: true });
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const keys = await redis.keys(`${queuePrefix}:*`);
-    if (keys.length > 0) await redis.unlink(...keys);
-    await redis.quit();
+    // Workers first (a running job finishes or is handed back), the api last.
+    for (const service of services.reverse()) await service.stop();
+    await bench.cleanup();
   }
+  if (json) say(JSON.stringify({ machine, loadAfter: load(), settings, results }));
+  else say(`load after ${load()}`);
 }
 
 await main();

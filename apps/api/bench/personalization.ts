@@ -1,0 +1,173 @@
+/**
+ * Personalization end to end (DESIGN §8): a user uploads 5 keyword clips, asks for a model, polls the job and
+ * downloads the model — against the api process and real worker processes training with the default budget
+ * on the committed base model. Each user is a held-out voice (never in the base model's training data).
+ */
+import type { Agent } from 'node:http';
+import { encodeWav } from '@kws/audio';
+import { DEFAULT_KEYWORD, HELDOUT_VOICES, synthesize } from '@kws/detector';
+import { clipsForm, createUser, type LatencySummary, send, sendJson, summarize } from './http.ts';
+import type { BenchEnv } from './processes.ts';
+
+/** How often a user's app polls its job: latency is measured to within this. */
+const POLL_MS = 50;
+/** A job that takes longer than this fails the bench (the worker's own limit is 600 s). */
+const JOB_DEADLINE_MS = 600_000;
+
+export interface UserTiming {
+  voice: string;
+  /** From the start of the upload to the model downloaded. */
+  totalMs: number;
+  uploadMs: number;
+  /** From the training request until the job was first seen active. */
+  queuedMs: number;
+  /** From first seen active until seen completed. */
+  trainingMs: number;
+  downloadMs: number;
+}
+
+export interface PersonalizationResult extends LatencySummary {
+  case: 'personalization-idle' | 'personalization-burst';
+  users: number;
+  workers: number;
+  /** Jobs completed per minute, from the first upload to the last download. */
+  jobsPerMin: number;
+  timings: UserTiming[];
+}
+
+interface BenchUser {
+  userId: string;
+  voice: string;
+  auth: Record<string, string>;
+  form: { body: Uint8Array; contentType: string };
+}
+
+/**
+ * Five takes of the keyword, varied in speed and pitch; `shift` (0–19) moves them so that users sharing a
+ * voice still send different clips (the worker seeds training from the clips' bytes).
+ */
+async function enrollmentTakes(voice: string, shift: number): Promise<Uint8Array[]> {
+  const takes = [
+    { speed: 150, pitch: 40 },
+    { speed: 165, pitch: 46 },
+    { speed: 175, pitch: 50 },
+    { speed: 190, pitch: 56 },
+    { speed: 205, pitch: 62 },
+  ];
+  return Promise.all(
+    takes.map(async ({ speed, pitch }) =>
+      encodeWav(
+        await synthesize(DEFAULT_KEYWORD, voice, { speed: speed + 2 * shift, pitch: pitch + shift }),
+        16_000,
+      ),
+    ),
+  );
+}
+
+/** Users `first … first + count − 1`, created with their clips ready to send (nothing uploaded yet). */
+async function prepareUsers(agent: Agent, port: number, bench: BenchEnv, first: number, count: number) {
+  return Promise.all(
+    Array.from({ length: count }, async (_, k): Promise<BenchUser> => {
+      const n = first + k;
+      const voice = HELDOUT_VOICES[n % HELDOUT_VOICES.length];
+      const userId = `bench-personal-${n}`;
+      const form = await clipsForm(await enrollmentTakes(voice, n % 20));
+      return { userId, voice, auth: await createUser(agent, port, bench.adminKey, userId), form };
+    }),
+  );
+}
+
+/** What a phone app does: upload, request training, poll the job, download the model. */
+async function personalizeOne(
+  agent: Agent,
+  port: number,
+  user: BenchUser,
+  start: number,
+): Promise<UserTiming> {
+  const base = `/v1/users/${user.userId}`;
+  await sendJson(agent, port, `${base}/enrollments`, 201, {
+    method: 'POST',
+    headers: { ...user.auth, 'content-type': user.form.contentType },
+    body: user.form.body,
+  });
+  const uploaded = performance.now();
+  const { jobId } = await sendJson<{ jobId: string }>(agent, port, `${base}/models`, 202, {
+    method: 'POST',
+    headers: user.auth,
+  });
+  let active: number | undefined;
+  for (;;) {
+    const job = await sendJson<{ state: string; error?: { code: string; message: string } }>(
+      agent,
+      port,
+      `/v1/jobs/${encodeURIComponent(jobId)}`,
+      200,
+      { headers: user.auth },
+    );
+    const now = performance.now();
+    if (job.state === 'failed') throw new Error(`job ${jobId} failed: ${JSON.stringify(job.error)}`);
+    if (job.state !== 'queued') active ??= now;
+    if (job.state === 'completed') break;
+    if (now - start > JOB_DEADLINE_MS)
+      throw new Error(`job ${jobId} still ${job.state} after ${JOB_DEADLINE_MS} ms`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  const completed = performance.now();
+  const model = await send(agent, port, `${base}/model`, { headers: user.auth });
+  if (model.status !== 200) throw new Error(`model download of ${user.userId} answered ${model.status}`);
+  const downloaded = performance.now();
+  return {
+    voice: user.voice,
+    totalMs: downloaded - start,
+    uploadMs: uploaded - start,
+    queuedMs: (active ?? completed) - uploaded,
+    trainingMs: completed - (active ?? completed),
+    downloadMs: downloaded - completed,
+  };
+}
+
+function result(
+  name: PersonalizationResult['case'],
+  workers: number,
+  timings: UserTiming[],
+  elapsedMs: number,
+): PersonalizationResult {
+  return {
+    case: name,
+    users: timings.length,
+    workers,
+    jobsPerMin: (timings.length / elapsedMs) * 60_000,
+    timings,
+    ...summarize(timings.map((t) => t.totalMs)),
+  };
+}
+
+/** One job at a time on an idle worker, `repeats` times, after one unreported warm-up job. */
+export async function benchIdle(
+  agent: Agent,
+  port: number,
+  bench: BenchEnv,
+  repeats: number,
+): Promise<{ warmUp: UserTiming; result: PersonalizationResult }> {
+  const users = await prepareUsers(agent, port, bench, 0, repeats + 1);
+  const timings: UserTiming[] = [];
+  const start = performance.now();
+  for (const user of users) timings.push(await personalizeOne(agent, port, user, performance.now()));
+  const [warmUp, ...rest] = timings;
+  const elapsed = performance.now() - start - warmUp.totalMs;
+  return { warmUp, result: result('personalization-idle', 1, rest, elapsed) };
+}
+
+/** `count` users upload and request training at the same moment; `workers` worker processes. */
+export async function benchBurst(
+  agent: Agent,
+  port: number,
+  bench: BenchEnv,
+  count: number,
+  workers: number,
+): Promise<PersonalizationResult> {
+  const users = await prepareUsers(agent, port, bench, 20, count);
+  const start = performance.now();
+  const timings = await Promise.all(users.map((user) => personalizeOne(agent, port, user, start)));
+  return result('personalization-burst', workers, timings, performance.now() - start);
+}
