@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from './client.ts';
@@ -38,7 +38,10 @@ export interface Cluster {
   readonly client: ApiClient;
   /** Starts one more worker on the same Redis, prefix and data dir. */
   startWorker(extraEnv?: Record<string, string>): Promise<WorkerProcess>;
-  /** SIGKILLs every process of the cluster (by pid) and removes the data dir it created. Safe to call twice. */
+  /**
+   * SIGKILLs every process of the cluster (by pid) and removes the data dir it created. Safe to call twice.
+   * With `KWS_FAULTS_LOGS=<dir>` set, each process's logs are written there first (`<prefix>-api.log`…).
+   */
   teardown(): Promise<void>;
 }
 
@@ -52,6 +55,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   let torn: Promise<void> | undefined;
   const teardown = () => {
     torn ??= (async () => {
+      await saveLogs(queuePrefix, api, workers);
       await Promise.all([...workers.map((w) => w.kill()), api?.kill(), redis?.teardown()]);
       if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
     })();
@@ -92,5 +96,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   } catch (err) {
     await teardown();
     throw err;
+  }
+}
+
+async function saveLogs(
+  prefix: string,
+  api: ApiProcess | undefined,
+  workers: WorkerProcess[],
+): Promise<void> {
+  const dir = process.env.KWS_FAULTS_LOGS;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  if (api) await writeFile(join(dir, `${prefix}-api.log`), api.logs());
+  for (const [i, worker] of workers.entries()) {
+    await writeFile(join(dir, `${prefix}-worker-${i + 1}.log`), worker.logs());
   }
 }
