@@ -106,6 +106,28 @@ describe('resample to 16 kHz', () => {
     expect(out.indexOf(Math.max(...out))).toBe(1600);
   });
 
+  // The exact filter computes the outputs of one phase four at a time (up and down in lowest terms: output
+  // n + up reads the input `down` samples later than output n). Delaying the input by `down` samples must
+  // then delay the output by exactly `up` samples, bit for bit, wherever each output lands in its group.
+  it('is shift-invariant: input delayed by `down` samples gives the output delayed by `up`, bit for bit', () => {
+    for (const [rate, up, down] of [
+      [48000, 1, 3],
+      [44100, 160, 441],
+      [22050, 320, 441],
+      [8000, 2, 1],
+    ]) {
+      for (const length of [7, 1001, 4 * down + 5, rate + 17]) {
+        const x = new Float32Array(length).map((_, i) => Math.sin(i * 0.37) * 0.5 + ((i * 7919) % 13) / 40);
+        const delayed = new Float32Array(length + down);
+        delayed.set(x, down);
+        const y = resample(x, rate, 16000);
+        const yd = resample(delayed, rate, 16000);
+        expect(yd.length, `${rate} Hz, ${length} samples`).toBe(y.length + up);
+        expect(yd.subarray(up), `${rate} Hz, ${length} samples`).toEqual(y);
+      }
+    }
+  });
+
   it('handles rates with no small common factor (interpolated phases) as accurately', () => {
     const { gainDb, residualDb } = fitTone(resample(tone(1000, 44099, 0.5), 44099, 16000), 1000, 16000, 0.5);
     expect(Math.abs(gainDb)).toBeLessThan(0.01);

@@ -54,25 +54,24 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   const padded = new Float32Array(samples.length + taps + 2);
   padded.set(samples, left);
 
+  if (exact) {
+    filterExact(out, padded, table, up, down, taps);
+    return out;
+  }
   let base = 0; // floor(n·down / up)
   let phase = 0; // (n·down) mod up
   const baseStep = Math.floor(down / up);
   const phaseStep = down % up;
   for (let n = 0; n < outLength; n++) {
     // padded[base + t] holds input sample base − left + t.
+    const position = (phase * (phases - 1)) / up;
+    const p = Math.floor(position);
+    const a = position - p;
+    const row0 = p * taps;
+    const row1 = row0 + taps;
     let acc = 0;
-    if (exact) {
-      const row = phase * taps;
-      for (let t = 0; t < taps; t++) acc += padded[base + t] * table[row + t];
-    } else {
-      const position = (phase * (phases - 1)) / up;
-      const p = Math.floor(position);
-      const a = position - p;
-      const row0 = p * taps;
-      const row1 = row0 + taps;
-      for (let t = 0; t < taps; t++) {
-        acc += padded[base + t] * (table[row0 + t] + a * (table[row1 + t] - table[row0 + t]));
-      }
+    for (let t = 0; t < taps; t++) {
+      acc += padded[base + t] * (table[row0 + t] + a * (table[row1 + t] - table[row0 + t]));
     }
     out[n] = acc;
     base += baseStep;
@@ -83,6 +82,56 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
     }
   }
   return out;
+}
+
+/**
+ * The exact polyphase filter. Outputs n, n + up, n + 2·up, … share one phase (one row of taps) and start
+ * `down` input samples apart, so they are computed four at a time: each tap is loaded once for four
+ * outputs, and the four sums are independent. Each output still adds its products in tap order, so the
+ * result is the same as one output at a time.
+ */
+function filterExact(
+  out: Float32Array,
+  padded: Float32Array,
+  table: Float64Array,
+  up: number,
+  down: number,
+  taps: number,
+): void {
+  const outLength = out.length;
+  for (let first = 0; first < Math.min(up, outLength); first++) {
+    // padded[base + t] holds input sample base − left + t for output `first` (base = floor(first·down / up)).
+    const row = ((first * down) % up) * taps;
+    let base = Math.floor((first * down) / up);
+    let n = first;
+    for (; n + 3 * up < outLength; n += 4 * up) {
+      const b1 = base + down;
+      const b2 = b1 + down;
+      const b3 = b2 + down;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let t = 0; t < taps; t++) {
+        const w = table[row + t];
+        a0 += padded[base + t] * w;
+        a1 += padded[b1 + t] * w;
+        a2 += padded[b2 + t] * w;
+        a3 += padded[b3 + t] * w;
+      }
+      out[n] = a0;
+      out[n + up] = a1;
+      out[n + 2 * up] = a2;
+      out[n + 3 * up] = a3;
+      base = b3 + down;
+    }
+    for (; n < outLength; n += up) {
+      let acc = 0;
+      for (let t = 0; t < taps; t++) acc += padded[base + t] * table[row + t];
+      out[n] = acc;
+      base += down;
+    }
+  }
 }
 
 function checkRate(name: string, rate: number): void {
