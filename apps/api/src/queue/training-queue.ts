@@ -17,6 +17,12 @@ import { errors } from '../errors.ts';
 
 /** Every queue call answers (or fails with 503) within this bound, so a dead Redis costs < 1 s. */
 export const QUEUE_TIMEOUT_MS = 800;
+/**
+ * ioredis fails a command after this long: only a backstop so commands to a hung Redis don't pile up;
+ * `#bounded` answers the request. At the bound itself, ioredis's timer would fail a command whose reply is
+ * already waiting in the socket whenever the event loop ran late (see `#bounded`).
+ */
+const COMMAND_BACKSTOP_MS = 10_000;
 /** ioredis reconnects with this backoff cap while Redis is away. */
 const RECONNECT_MAX_MS = 2_000;
 /** How much of the clip-set hash goes into a job id. */
@@ -90,7 +96,7 @@ export class TrainingQueue {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: this.#timeoutMs,
-      commandTimeout: this.#timeoutMs,
+      commandTimeout: COMMAND_BACKSTOP_MS,
       retryStrategy: (times: number) => Math.min(times * 100, RECONNECT_MAX_MS),
     };
     this.#redis = new Redis(options.redisUrl, connectionOptions);
@@ -237,14 +243,19 @@ export class TrainingQueue {
       );
     }
     let timer: NodeJS.Timeout | undefined;
+    let immediate: NodeJS.Immediate | undefined;
     const timeout = new Promise<never>((_, reject) => {
+      const fail = () =>
+        reject(
+          errors.QUEUE_UNAVAILABLE(`cannot ${what}: ${this.#where} did not answer in ${this.#timeoutMs} ms`),
+        );
+      // Timers run before I/O in an event-loop turn: when the loop was busy past the deadline (a CPU-starved
+      // process), a reply Redis already sent would lose to the expired timer. Failing from the check phase
+      // (setImmediate) lets this turn's I/O settle the call first, so only a Redis that is really silent fails.
       timer = setTimeout(
-        () =>
-          reject(
-            errors.QUEUE_UNAVAILABLE(
-              `cannot ${what}: ${this.#where} did not answer in ${this.#timeoutMs} ms`,
-            ),
-          ),
+        () => {
+          immediate = setImmediate(fail);
+        },
         Math.max(1, deadline - Date.now()),
       );
     });
@@ -262,6 +273,7 @@ export class TrainingQueue {
       throw err;
     } finally {
       clearTimeout(timer);
+      clearImmediate(immediate);
     }
   }
 
