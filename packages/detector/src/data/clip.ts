@@ -15,7 +15,7 @@ import {
 } from './augment.ts';
 import { trimSilence } from './envelope.ts';
 import { makeNoise, NOISE_KINDS, type NoiseKind } from './noise.ts';
-import { COMMANDS, type NegativeKind, negativeTexts } from './phrases.ts';
+import { COMMANDS, contextTexts, type NegativeKind, nearMisses, negativeTexts } from './phrases.ts';
 import type { Rng } from './random.ts';
 
 export type ClipKind = 'keyword' | NegativeKind;
@@ -42,7 +42,44 @@ export const PLAN_RANGES = {
   noiseClipS: [1, 3],
   noiseLevelDbfs: [-45, -15],
   silenceLevelDbfs: [-80, -60],
+  /** Share of speech clips with other speech before the main text (0: never, the standard profile). */
+  precedeProbability: 0,
+  /** Pause between that speech and the main text. */
+  precedeGapS: [0.05, 0.4],
+  /** Share of negatives (confusables, words) followed by a command, like a keyword would be. */
+  negativeFollowProbability: 0,
 } as const;
+
+export type PlanRanges = {
+  readonly [K in keyof typeof PLAN_RANGES]: (typeof PLAN_RANGES)[K] extends readonly [number, number]
+    ? readonly [number, number]
+    : number;
+};
+
+/**
+ * How a dataset varies its speech. `standard` is the ranges above (the evaluation sets are made with it);
+ * `wide` is for base training: a wider span of espeak-ng speeds and pitches and of speed perturbation (which
+ * scales formants like another vocal-tract length, the nearest thing to unseen speakers), speech before the
+ * keyword and after confusables (as in running speech), and a larger share of confusable negatives with
+ * extra near misses of the keyword.
+ */
+export type DataProfile = 'standard' | 'wide';
+export const DATA_PROFILES: readonly DataProfile[] = ['standard', 'wide'];
+
+export const WIDE_RANGES: PlanRanges = {
+  ...PLAN_RANGES,
+  speedWpm: [110, 250],
+  pitch: [5, 95],
+  speedFactor: [0.8, 1.25],
+  speedProbability: 0.7,
+  followProbability: 0.35,
+  precedeProbability: 0.35,
+  negativeFollowProbability: 0.3,
+};
+
+export function planRanges(profile: DataProfile): PlanRanges {
+  return profile === 'wide' ? WIDE_RANGES : PLAN_RANGES;
+}
 
 /** Peak level clips are scaled down to when gain and noise push them past it, so 16-bit output never clips. */
 const PEAK_LIMIT = 0.99;
@@ -73,6 +110,10 @@ export interface ClipPlan {
   text: string;
   /** A command spoken after the keyword, or null. */
   followText: string | null;
+  /** Speech before the main text (the `wide` profile), or null. */
+  precedeText: string | null;
+  /** Pause between `precedeText` and the main text, seconds (0 without it). */
+  precedeGapS: number;
   voice: string | null;
   speedWpm: number | null;
   pitch: number | null;
@@ -87,8 +128,7 @@ export interface ClipPlan {
 const pickInt = (rng: Rng, [lo, hi]: readonly [number, number]): number => lo + rng.int(hi - lo + 1);
 const pickReal = (rng: Rng, [lo, hi]: readonly [number, number]): number => rng.uniform(lo, hi);
 
-function planAugmentation(rng: Rng): AugmentationParams {
-  const r = PLAN_RANGES;
+function planAugmentation(rng: Rng, r: PlanRanges): AugmentationParams {
   const speedFactor = rng.chance(r.speedProbability) ? quantizeSpeed(pickReal(rng, r.speedFactor)) : 1;
   // A fraction of the allowed shift; the bound in samples is applied when rendering, where lead and tail are known.
   const shiftS = rng.uniform(-r.maxShiftS, r.maxShiftS);
@@ -101,14 +141,23 @@ function planAugmentation(rng: Rng): AugmentationParams {
   return { speedFactor, shiftS, gainDb: pickReal(rng, r.gainDb), reverb: reverbParams, noise };
 }
 
-function planSpeech(rng: Rng, label: 0 | 1, kind: ClipKind, text: string, voice: string): ClipPlan {
-  const r = PLAN_RANGES;
+function planSpeech(
+  rng: Rng,
+  label: 0 | 1,
+  kind: ClipKind,
+  text: string,
+  voice: string,
+  r: PlanRanges,
+  keyword: string,
+): ClipPlan {
   const followText = label === 1 && rng.chance(r.followProbability) ? rng.pick(COMMANDS) : null;
-  return {
+  const plan: ClipPlan = {
     label,
     kind,
     text,
     followText,
+    precedeText: null,
+    precedeGapS: 0,
     voice,
     speedWpm: pickInt(rng, r.speedWpm),
     pitch: pickInt(rng, r.pitch),
@@ -116,19 +165,41 @@ function planSpeech(rng: Rng, label: 0 | 1, kind: ClipKind, text: string, voice:
     gapS: followText === null ? 0 : pickReal(rng, r.gapS),
     tailS: pickReal(rng, r.tailS),
     noiseClipS: 0,
-    augmentation: planAugmentation(rng),
+    augmentation: planAugmentation(rng, r),
   };
+  // Drawn last and only when enabled, so the standard profile's plans stay what they were.
+  if (r.precedeProbability > 0 && rng.chance(r.precedeProbability)) {
+    plan.precedeText = rng.pick(contextTexts(keyword));
+    plan.precedeGapS = pickReal(rng, r.precedeGapS);
+  }
+  const followable = kind === 'confusable' || kind === 'word';
+  if (followable && r.negativeFollowProbability > 0 && rng.chance(r.negativeFollowProbability)) {
+    plan.followText = rng.pick(COMMANDS);
+    plan.gapS = pickReal(rng, r.gapS);
+  }
+  return plan;
 }
 
-/** A positive: the keyword, sometimes followed by a command. */
-export function planPositive(rng: Rng, keyword: string, voice: string): ClipPlan {
-  return planSpeech(rng, 1, 'keyword', keyword, voice);
+/** A positive: the keyword, sometimes followed by a command (and, in the wide profile, preceded by speech). */
+export function planPositive(
+  rng: Rng,
+  keyword: string,
+  voice: string,
+  profile: DataProfile = 'standard',
+): ClipPlan {
+  return planSpeech(rng, 1, 'keyword', keyword, voice, planRanges(profile), keyword);
 }
 
 /** A negative of the given kind; silence and noise clips have no voice. */
-export function planNegative(rng: Rng, keyword: string, voice: string, kind: NegativeKind): ClipPlan {
+export function planNegative(
+  rng: Rng,
+  keyword: string,
+  voice: string,
+  kind: NegativeKind,
+  profile: DataProfile = 'standard',
+): ClipPlan {
+  const r = planRanges(profile);
   if (kind === 'silence' || kind === 'noise') {
-    const r = PLAN_RANGES;
     const noiseKind: NoiseKind = kind === 'silence' ? 'pink' : rng.pick(NOISE_KINDS);
     const levelDbfs = pickReal(rng, kind === 'silence' ? r.silenceLevelDbfs : r.noiseLevelDbfs);
     return {
@@ -136,6 +207,8 @@ export function planNegative(rng: Rng, keyword: string, voice: string, kind: Neg
       kind,
       text: '',
       followText: null,
+      precedeText: null,
+      precedeGapS: 0,
       voice: null,
       speedWpm: null,
       pitch: null,
@@ -152,13 +225,20 @@ export function planNegative(rng: Rng, keyword: string, voice: string, kind: Neg
       },
     };
   }
-  return planSpeech(rng, 0, kind, rng.pick(negativeTexts(kind, keyword)), voice);
+  const texts =
+    profile === 'wide' && kind === 'confusable'
+      ? [...negativeTexts(kind, keyword), ...nearMisses(keyword)]
+      : negativeTexts(kind, keyword);
+  return planSpeech(rng, 0, kind, rng.pick(texts), voice, r, keyword);
 }
 
-/** The texts a plan needs synthesized, in order: main text, then the follow-up if any. */
+/** The texts a plan needs synthesized, in order: main text, then the follow-up, then the preceding speech. */
 export function speechRequests(plan: ClipPlan): string[] {
   if (plan.voice === null) return [];
-  return plan.followText === null ? [plan.text] : [plan.text, plan.followText];
+  const texts = [plan.text];
+  if (plan.followText !== null) texts.push(plan.followText);
+  if (plan.precedeText !== null) texts.push(plan.precedeText);
+  return texts;
 }
 
 export interface RenderedClip {
@@ -215,13 +295,16 @@ export function renderClip(
   if (main.length === 0)
     throw new RangeError(`synthesized speech for ${JSON.stringify(plan.text)} is silent`);
   const follow = plan.followText === null ? null : trimSilence(speech[1]);
+  const precede = plan.precedeText === null ? null : trimSilence(speech[speech.length - 1]);
+  const before = precede === null ? 0 : precede.length + toSamples(plan.precedeGapS);
   const lead = toSamples(plan.leadS);
   const gap = toSamples(plan.gapS);
   const tail = toSamples(plan.tailS);
-  const length = lead + main.length + (follow === null ? 0 : gap + follow.length) + tail;
+  const length = lead + before + main.length + (follow === null ? 0 : gap + follow.length) + tail;
   let x: Float32Array = new Float32Array(length);
-  x.set(main, lead);
-  if (follow !== null) x.set(follow, lead + main.length + gap);
+  if (precede !== null) x.set(precede, lead);
+  x.set(main, lead + before);
+  if (follow !== null) x.set(follow, lead + before + main.length + gap);
 
   const aug = plan.augmentation;
   const f = aug.speedFactor;
@@ -242,8 +325,8 @@ export function renderClip(
   const at = (p: number): number => seconds(Math.min(x.length, Math.max(0, p / f + shift)));
   return {
     samples: x,
-    keywordStartS: plan.label === 1 ? at(lead) : null,
-    keywordEndS: plan.label === 1 ? at(lead + main.length) : null,
+    keywordStartS: plan.label === 1 ? at(lead + before) : null,
+    keywordEndS: plan.label === 1 ? at(lead + before + main.length) : null,
     augmentation: { ...aug, shiftS: seconds(shift), gainDb: aug.gainDb + limitDb },
   };
 }

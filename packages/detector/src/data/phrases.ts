@@ -19,6 +19,73 @@ export const NEGATIVE_MIX: Readonly<Record<NegativeKind, number>> = {
   noise: 0.1,
 };
 
+/** The negative shares of the `wide` data profile (data/clip.ts): confusables are what fires on running speech. */
+export const NEGATIVE_MIX_WIDE: Readonly<Record<NegativeKind, number>> = {
+  confusable: 0.45,
+  word: 0.15,
+  phrase: 0.12,
+  sentence: 0.18,
+  silence: 0.03,
+  noise: 0.07,
+};
+
+/**
+ * More near misses of "hey nova" for base training only (the `wide` profile): words and phrases that start or
+ * end like the keyword, or share its vowels and rhythm. Kept apart from HEY_NOVA_CONFUSABLES so the
+ * evaluation stream, which draws from that list, stays the same.
+ */
+const HEY_NOVA_NEAR_MISSES = [
+  'hey',
+  'hey now',
+  'hey no',
+  'hay no va',
+  'hey novel',
+  'hey november',
+  'hey noble',
+  'hey nomad',
+  'hey motor',
+  'hey rover',
+  'hey over there',
+  'hey nope',
+  'hey, no thanks',
+  'hey, know why',
+  'the novas',
+  'nova',
+  'novas',
+  'novice',
+  'novel',
+  'november',
+  'innova',
+  'nirvana',
+  'bova',
+  'jehovah',
+  'a nova',
+  'la nova',
+  'villanova',
+  'eh nova',
+  'hey mova',
+  'hey lova',
+  'hey dova',
+  'hey noga',
+  'hey nada',
+  'hey nina',
+  'hey, no fair',
+  'heading over',
+  'hey no vacancy',
+  'hey noel',
+  'hay over',
+  'say no more',
+  'they know a',
+  'pay nova',
+  'hey, go ahead',
+  'hey, slow down',
+  'hey, hold on',
+  'okay nova',
+  'hey hannah',
+  'hey donna',
+  'hey lola',
+] as const;
+
 /** Near misses of the default keyword: shared sounds, shared words, or the same rhythm. */
 const HEY_NOVA_CONFUSABLES = [
   'hey nora',
@@ -254,6 +321,22 @@ function normalize(text: string): string {
 export function containsKeyword(text: string, keyword: string): boolean {
   const k = normalize(keyword);
   return k.length > 0 && ` ${normalize(text)} `.includes(` ${k} `);
+}
+
+/**
+ * Extra near misses for a keyword (the `wide` profile): a hand-made list for the default keyword, the
+ * keyword's words in reverse order otherwise. Nothing returned contains the keyword.
+ */
+export function nearMisses(keyword: string): string[] {
+  const k = normalize(keyword);
+  const out: string[] =
+    k === normalize(DEFAULT_KEYWORD) ? [...HEY_NOVA_NEAR_MISSES] : [k.split(' ').reverse().join(' ')];
+  return out.filter((c) => c.length > 0 && !containsKeyword(c, keyword));
+}
+
+/** Speech that may come before the keyword or a confusable in running speech: words, phrases, sentences. */
+export function contextTexts(keyword: string): string[] {
+  return [...WORDS, ...PHRASES, ...SENTENCES].filter((t) => !containsKeyword(t, keyword));
 }
 
 /**

@@ -17,6 +17,7 @@ export interface ClipRecord {
   kind: ClipKind;
   text: string;
   followText: string | null;
+  precedeText: string | null;
   voice: string | null;
   /** espeak-ng words per minute and pitch (0–99), null for silence and noise clips. */
   speed: number | null;
@@ -59,6 +60,7 @@ export async function produceClip(task: ClipTask, context: ClipContext): Promise
     kind: plan.kind,
     text: plan.text,
     followText: plan.followText,
+    precedeText: plan.precedeText,
     voice: plan.voice,
     speed: plan.speedWpm,
     pitch: plan.pitch,

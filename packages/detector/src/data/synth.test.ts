@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeQuality, decodeWav } from '@kws/audio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planPositive, renderClip, speechRequests } from './clip.ts';
+import { planNegative, planPositive, renderClip, speechRequests } from './clip.ts';
 import { activeRegion } from './envelope.ts';
 import { synthesize } from './espeak.ts';
 import { containsKeyword } from './phrases.ts';
@@ -171,5 +171,45 @@ describe('keyword end marking', () => {
     expect(gap.every((v) => v === 0)).toBe(true); // silence right after the mark …
     const region = activeRegion(clip.samples);
     expect((region?.end ?? 0) / 16_000).toBeGreaterThan((clip.keywordEndS ?? 0) + 0.5); // … then the command
+  });
+
+  it('marks the keyword, not the speech before it (the wide profile)', async () => {
+    const plan = planPositive(createRng(5), 'hey nova', 'en-us+m3', 'wide');
+    plan.followText = null;
+    plan.precedeText = 'good morning';
+    plan.precedeGapS = 0.3;
+    plan.augmentation = { speedFactor: 1, shiftS: 0, gainDb: 0, reverb: null, noise: null };
+    expect(speechRequests(plan)).toEqual(['hey nova', 'good morning']);
+    const speech = await Promise.all(speechRequests(plan).map((t) => synthesize(t, 'en-us+m3')));
+    const clip = renderClip(plan, speech, createRng(5), []);
+    const start = Math.round((clip.keywordStartS ?? 0) * 16_000);
+    // Silence right before the keyword's mark, speech before that silence.
+    expect(clip.samples.subarray(start - 0.3 * 16_000 + 160, start).every((v) => v === 0)).toBe(true);
+    const region = activeRegion(clip.samples);
+    expect((region?.start ?? 0) / 16_000).toBeLessThan((clip.keywordStartS ?? 0) - 0.5);
+    expect(Math.abs((region?.end ?? 0) / 16_000 - (clip.keywordEndS ?? 0))).toBeLessThanOrEqual(0.011);
+  });
+});
+
+describe('data profiles', () => {
+  it('leave the standard plans as they were and widen the wide ones', () => {
+    const standard = Array.from({ length: 200 }, (_, i) => planPositive(createRng(i), 'hey nova', 'en-us'));
+    expect(standard.every((p) => p.precedeText === null && p.precedeGapS === 0)).toBe(true);
+    expect(Math.max(...standard.map((p) => p.speedWpm ?? 0))).toBeLessThanOrEqual(210);
+    const wide = Array.from({ length: 200 }, (_, i) =>
+      planPositive(createRng(i), 'hey nova', 'en-us', 'wide'),
+    );
+    const preceded = wide.filter((p) => p.precedeText !== null).length;
+    expect(preceded).toBeGreaterThan(40);
+    expect(preceded).toBeLessThan(100);
+    expect(wide.every((p) => p.precedeText === null || !containsKeyword(p.precedeText, 'hey nova'))).toBe(
+      true,
+    );
+    expect(Math.max(...wide.map((p) => p.speedWpm ?? 0))).toBeGreaterThan(210);
+    const confusables = Array.from({ length: 300 }, (_, i) =>
+      planNegative(createRng(i), 'hey nova', 'en-us', 'confusable', 'wide'),
+    );
+    expect(confusables.some((p) => p.followText !== null)).toBe(true);
+    expect(confusables.every((p) => !containsKeyword(p.text, 'hey nova'))).toBe(true);
   });
 });

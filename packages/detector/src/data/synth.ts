@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SAMPLE_RATE } from './augment.ts';
-import { type ClipPlan, planNegative, planPositive } from './clip.ts';
+import { type ClipPlan, type DataProfile, planNegative, planPositive } from './clip.ts';
 import {
   createSynthesizer,
   DEFAULT_PITCH,
@@ -21,6 +21,7 @@ import {
   containsKeyword,
   DEFAULT_KEYWORD,
   NEGATIVE_MIX,
+  NEGATIVE_MIX_WIDE,
   type NegativeKind,
   PHRASES,
   SENTENCES,
@@ -40,6 +41,8 @@ export interface DatasetManifest {
   keyword: string;
   seed: string;
   voices: VoiceSet;
+  /** How the clips vary (data/clip.ts); absent in datasets from before profiles, which are `standard`. */
+  profile: DataProfile;
   /** The espeak-ng build that spoke the clips: the two agree on timing but not bit for bit. */
   engine: EspeakEngine;
   sampleRate: number;
@@ -64,6 +67,8 @@ export interface DatasetOptions {
   streamS?: number;
   seed?: number | string;
   voices?: VoiceSet;
+  /** `standard` (default; the evaluation sets) or `wide` (base training), see data/clip.ts. */
+  profile?: DataProfile;
   engine?: EngineChoice;
   /**
    * Clips rendered in parallel: 1 renders in this thread, N ≥ 2 in N worker threads; each renderer keeps two
@@ -114,8 +119,8 @@ export async function buildBabblePool(
 }
 
 /** Kinds for `count` negatives, in the shares of NEGATIVE_MIX and a seeded random order. */
-function negativeKinds(count: number, rng: Rng): NegativeKind[] {
-  const kinds = Object.keys(NEGATIVE_MIX) as NegativeKind[];
+function negativeKinds(count: number, rng: Rng, mix: Readonly<Record<NegativeKind, number>>): NegativeKind[] {
+  const kinds = Object.keys(mix) as NegativeKind[];
   const out: NegativeKind[] = [];
   let assigned = 0;
   kinds.forEach((kind, k) => {
@@ -123,7 +128,7 @@ function negativeKinds(count: number, rng: Rng): NegativeKind[] {
     const upTo =
       k === kinds.length - 1
         ? count
-        : Math.round(count * kinds.slice(0, k + 1).reduce((s, q) => s + NEGATIVE_MIX[q], 0));
+        : Math.round(count * kinds.slice(0, k + 1).reduce((s, q) => s + mix[q], 0));
     for (; assigned < upTo; assigned++) out.push(kind);
   });
   return rng.shuffled(out);
@@ -134,18 +139,28 @@ function planDataset(
   count: number,
   seed: number | string,
   voices: readonly string[],
+  profile: DataProfile,
 ): ClipPlan[] {
   // Voices go round-robin over a seeded shuffle, so every voice gets its share (FRR per voice needs ≥ 100).
   const posVoices = derive(seed, 'voices', 'positive').shuffled(voices);
   const negVoices = derive(seed, 'voices', 'negative').shuffled(voices);
-  const kinds = negativeKinds(count, derive(seed, 'kinds'));
+  const mix = profile === 'wide' ? NEGATIVE_MIX_WIDE : NEGATIVE_MIX;
+  const kinds = negativeKinds(count, derive(seed, 'kinds'), mix);
   const plans: ClipPlan[] = [];
   for (let i = 0; i < count; i++) {
-    plans.push(planPositive(derive(seed, 'plan', 'positive', i), keyword, posVoices[i % posVoices.length]));
+    plans.push(
+      planPositive(derive(seed, 'plan', 'positive', i), keyword, posVoices[i % posVoices.length], profile),
+    );
   }
   for (let i = 0; i < count; i++) {
     plans.push(
-      planNegative(derive(seed, 'plan', 'negative', i), keyword, negVoices[i % negVoices.length], kinds[i]),
+      planNegative(
+        derive(seed, 'plan', 'negative', i),
+        keyword,
+        negVoices[i % negVoices.length],
+        kinds[i],
+        profile,
+      ),
     );
   }
   return plans;
@@ -219,7 +234,8 @@ export async function generateDataset(options: DatasetOptions): Promise<DatasetM
   // Worker threads pay from a few dozen clips on: each spends ≈ 1 s loading the TypeScript sources.
   const jobs = options.jobs ?? (options.count * 2 >= MIN_CLIPS_FOR_WORKERS ? defaultJobs() : 1);
   const synth = createSynthesizer(options.engine, ESPEAK_PER_RENDERER * jobs);
-  const plans = planDataset(keyword, options.count, seed, voices);
+  const profile = options.profile ?? 'standard';
+  const plans = planDataset(keyword, options.count, seed, voices, profile);
   const streamS = options.streamS ?? 0;
   // Progress counts clips, and a stream as one unit per second of it.
   const total = plans.length + Math.round(streamS);
@@ -286,6 +302,7 @@ export async function generateDataset(options: DatasetOptions): Promise<DatasetM
       keyword,
       seed,
       voices: voiceSet,
+      profile,
       engine: synth.engine,
       sampleRate: SAMPLE_RATE,
       countPerClass: options.count,

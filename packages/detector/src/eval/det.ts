@@ -101,3 +101,15 @@ export function pointAtFaBudget(curve: readonly DetPoint[], maxFaPerHour: number
   if (ok.length === 0) return null;
   return ok.reduce((a, b) => (b.threshold < a.threshold ? b : a));
 }
+
+/**
+ * The threshold to store for a false-accept target: the lowest grid threshold of the curve with at most
+ * `maxFaPerHour`, or, when none reaches it, the lowest threshold among those with the fewest false accepts.
+ */
+export function calibratedPoint(curve: readonly DetPoint[], maxFaPerHour: number): DetPoint {
+  if (curve.length === 0) throw new RangeError('cannot calibrate on an empty DET curve');
+  const within = pointAtFaBudget(curve, maxFaPerHour);
+  if (within !== null) return within;
+  const fewest = Math.min(...curve.map((p) => p.fa_per_hour));
+  return pointAtFaBudget(curve, fewest) as DetPoint;
+}

@@ -7,6 +7,7 @@ import { AudioFormatError, decodeWav, readWavChunks, toMono16k } from '@kws/audi
 import { detect, StreamingDetector, type WindowScore } from '../detect/detector.ts';
 import type { DetectorModel } from '../model/model-file.ts';
 import {
+  calibratedPoint,
   type DetPoint,
   detCurve,
   falseAcceptsPerHour,
@@ -26,6 +27,11 @@ export interface EvalOptions {
   negativesDir: string;
   /** Overrides the model's threshold for the headline FRR and FA/h (the DET curve covers all thresholds). */
   threshold?: number;
+  /**
+   * Choose the threshold from this evaluation's DET curve instead (`calibratedPoint`: the lowest with at most
+   * this many false accepts per hour); the report is at that threshold.
+   */
+  calibrateFaPerHour?: number;
   signal?: AbortSignal;
   onProgress?: (stage: 'positives' | 'negatives', done: number, total: number) => void;
 }
@@ -82,7 +88,7 @@ async function scanStream(model: DetectorModel, path: string): Promise<NegativeS
 
 export async function evaluateModel(options: EvalOptions): Promise<EvalReport> {
   const { model } = options;
-  const threshold = options.threshold ?? model.header.threshold;
+  let threshold = options.threshold ?? model.header.threshold;
   const refractory = model.header.smoothing.refractory_s;
   const started = performance.now();
   const positiveFiles = await listLabelledWavs(options.positivesDir, 1);
@@ -112,6 +118,9 @@ export async function evaluateModel(options: EvalOptions): Promise<EvalReport> {
     options.onProgress?.('negatives', i + 1, negativeFiles.length);
   }
   const det = detCurve(scores, streams, refractory);
+  if (options.calibrateFaPerHour !== undefined) {
+    threshold = calibratedPoint(det, options.calibrateFaPerHour).threshold;
+  }
   const negativeS = streams.reduce((s, x) => s + x.durationS, 0);
   const perVoice: EvalReport['per_voice'] = {};
   for (const [voice, list] of [...byVoice.entries()].sort()) {

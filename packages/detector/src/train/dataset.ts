@@ -66,8 +66,44 @@ export interface LoadedDataset {
 
 export interface LoadOptions {
   featureConfig?: Partial<FeatureConfig>;
+  /**
+   * Also read the dataset's negative stream (`stream/stream.wav`, when it has one) as negatives cut into
+   * pieces of this many seconds: running speech over noise, the material false accepts come from.
+   */
+  streamPieceS?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+}
+
+/** The dataset's stream (see `LoadOptions.streamPieceS`) as negative clips of `pieceS` seconds each. */
+async function loadStreamPieces(
+  dir: string,
+  pieceS: number,
+  featureConfig: FeatureConfig,
+): Promise<FeatureClip[]> {
+  const path = join(dir, 'stream', 'stream.wav');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    return []; // no stream in this dataset
+  }
+  const { frames, data } = mfcc(toMono16k(decodeWav(bytes)), featureConfig);
+  const n = featureConfig.num_mfcc;
+  const per = Math.max(1, Math.round((pieceS * featureConfig.sample_rate) / featureConfig.frame_step));
+  const pieces: FeatureClip[] = [];
+  for (let from = 0; from < frames; from += per) {
+    const count = Math.min(per, frames - from);
+    pieces.push({
+      file: `stream/stream.wav@${((from * featureConfig.frame_step) / featureConfig.sample_rate).toFixed(2)}`,
+      label: 0,
+      frames: count,
+      features: data.subarray(from * n, (from + count) * n),
+      keywordStartS: null,
+      keywordEndS: null,
+    });
+  }
+  return pieces;
 }
 
 interface ManifestClip {
@@ -132,8 +168,13 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
     );
   }
   const manifest = readManifest(text, manifestPath);
-  if (manifest.clips.length === 0) throw new DatasetError(`${manifestPath} lists no clips`);
-  const clips: FeatureClip[] = [];
+  const clips: FeatureClip[] =
+    options.streamPieceS === undefined
+      ? []
+      : await loadStreamPieces(dir, options.streamPieceS, featureConfig);
+  if (manifest.clips.length === 0 && clips.length === 0) {
+    throw new DatasetError(`${manifestPath} lists no clips`);
+  }
   for (const [i, c] of manifest.clips.entries()) {
     options.signal?.throwIfAborted();
     let bytes: Uint8Array;

@@ -39,6 +39,11 @@ export interface FitOptions {
   /** Share of each batch drawn from `data.replay` (when it is given). */
   replayFraction?: number;
   learningRate?: number;
+  /**
+   * Learning rate at the last step: the rate falls from `learningRate` to this along a half cosine over the
+   * run (default: `learningRate`, a constant rate).
+   */
+  learningRateEnd?: number;
   /** Gradients are scaled so that their global L2 norm is at most this. */
   globalClipnorm?: number;
   /** Decoupled weight decay (AdamW) on kernels; biases and BatchNormalization are not decayed. */
@@ -137,6 +142,13 @@ export function composeBatch(
   return { positives, negatives, replay };
 }
 
+/** The learning rate of step `step` (0-based) of `steps`: a half cosine from `start` to `end`. */
+export function learningRateAt(step: number, steps: number, start: number, end: number): number {
+  if (start === end || steps <= 1) return start;
+  const progress = Math.min(1, step / (steps - 1));
+  return end + ((start - end) * (1 + Math.cos(Math.PI * progress))) / 2;
+}
+
 /** What a resumed run must share with the run that wrote the checkpoint. */
 function runSettings(
   options: FitOptions,
@@ -148,6 +160,7 @@ function runSettings(
     batchSize,
     composition,
     learningRate: options.learningRate ?? FIT_DEFAULTS.learningRate,
+    learningRateEnd: options.learningRateEnd ?? options.learningRate ?? FIT_DEFAULTS.learningRate,
     globalClipnorm: options.globalClipnorm ?? FIT_DEFAULTS.globalClipnorm,
     weightDecay: options.weightDecay ?? FIT_DEFAULTS.weightDecay,
     positiveWeight: options.positiveWeight ?? FIT_DEFAULTS.positiveWeight,
@@ -285,6 +298,12 @@ export async function fit(options: FitOptions): Promise<FitResult> {
       }
       const [c, n] = countCorrectFrames(y.data as Float32Array, targets, weights, targets.length);
       network.backward(dPred);
+      optimizer.learningRate = learningRateAt(
+        step,
+        options.steps,
+        settings.learningRate as number,
+        settings.learningRateEnd as number,
+      );
       optimizer.step();
       step++;
       lossSum += value;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { encodeWav } from '@kws/audio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loudnessModel, scene } from '../../detect/testing.ts';
-import { saveDetectorModel } from '../../model/model-file.ts';
+import { loadDetectorModel, saveDetectorModel } from '../../model/model-file.ts';
 import { main } from '../main.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kws-eval-cli-'));
@@ -92,6 +92,29 @@ describe('kws eval', () => {
     expect(stdout).toMatch(
       /FRR 40\.0% on 5 positives, 117\.39 FA\/h on 0\.03 h of negatives \(2 file\(s\)\)/,
     );
+  });
+
+  it('--calibrate stores the threshold the DET curve gives for the FA target; --record-metrics the result', async () => {
+    const calibrated = join(dir, 'calibrated.kws');
+    const recorded = join(dir, 'recorded.kws');
+    const args = ['--model', modelPath, '--positives', positives, '--negatives', negatives, '--json'];
+    const first = await run([...args, '--calibrate', calibrated, '--fa-target', '120']);
+    expect(first.code).toBe(0);
+    const report = JSON.parse(first.stdout);
+    // 117 FA/h is within the target from the lowest threshold on: the lowest grid threshold is chosen.
+    expect(report.threshold).toBe(0.01);
+    expect(loadDetectorModel(readFileSync(calibrated)).header.threshold).toBe(0.01);
+    // No threshold has fewer than 3 false accepts: the lowest one with the fewest is chosen, never 0.99 blindly.
+    const strict = await run([...args, '--calibrate', calibrated, '--fa-target', '0']);
+    expect(JSON.parse(strict.stdout).threshold).toBe(0.01);
+
+    const second = await run([...args, '--model', calibrated, '--record-metrics', recorded]);
+    expect(second.code).toBe(0);
+    const { metrics } = loadDetectorModel(readFileSync(recorded)).header;
+    expect(metrics).toMatchObject({ frr: 0.4, fa_per_hour: 117.391 });
+    expect((metrics as { eval: Record<string, unknown> }).eval).toMatchObject({ positives: 5 });
+    const both = await run([...args, '--calibrate', calibrated, '--threshold', '0.5']);
+    expect(both.code).toBe(2);
   });
 
   it('exits 2 naming the problem for bad input', async () => {

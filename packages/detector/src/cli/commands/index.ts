@@ -4,6 +4,7 @@ import { detectCommand } from './detect.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand } from './export.ts';
 import { mfccCommand } from './mfcc.ts';
+import { mineCommand } from './mine.ts';
 import { personalizeCommand } from './personalize.ts';
 import { synthCommand } from './synth.ts';
 import { trainBaseCommand } from './train-base.ts';
@@ -12,6 +13,7 @@ export const commands: readonly Command[] = [
   mfccCommand,
   synthCommand,
   trainBaseCommand,
+  mineCommand,
   personalizeCommand,
   detectCommand,
   evalCommand,

@@ -2,6 +2,7 @@
  * `kws synth --out DIR [--keyword "hey nova"] [--count N] …`: synthetic positive/negative clips, and optionally
  * a long negative stream for FA/h, spoken by espeak-ng (DESIGN §4). The library side is data/synth.ts.
  */
+import { DATA_PROFILES, type DataProfile } from '../../data/clip.ts';
 import { type EngineChoice, resolveEngine } from '../../data/espeak.ts';
 import { DEFAULT_KEYWORD } from '../../data/phrases.ts';
 import {
@@ -17,7 +18,8 @@ const DEFAULT_COUNT = 200;
 const ENGINES: readonly EngineChoice[] = ['auto', 'binary', 'wasm'];
 
 const usage = `Usage: kws synth --out DIR [--keyword "hey nova"] [--count N] [--seed S]
-                 [--voices base|heldout|all] [--engine auto|binary|wasm] [--jobs J] [--stream-minutes M]
+                 [--voices base|heldout|all] [--profile standard|wide] [--engine auto|binary|wasm] [--jobs J]
+                 [--stream-minutes M]
 
 Writes DIR/positive/*.wav (the keyword, sometimes followed by a command) and DIR/negative/*.wav (confusable
 phrases, other words and sentences, silence, noise) as 16 kHz mono 16-bit WAV, spoken by espeak-ng with
@@ -31,6 +33,9 @@ Options:
   --count N           clips per class (default ${DEFAULT_COUNT}; 0 with --stream-minutes for a stream only)
   --seed S            any string or number (default 1)
   --voices SET        base (training voices, default), heldout (the "user" voices) or all
+  --profile P         standard (default; what the evaluation sets use) or wide (base training: wider speeds,
+                      pitches and speed perturbation, speech before the keyword and after confusables, more
+                      confusables and near misses)
   --engine E          auto (Debian binary if on PATH, else the npm wasm build), binary or wasm
   --jobs J            espeak-ng processes in parallel (default: one per core)
   --stream-minutes M  also write DIR/stream/stream.wav: M minutes of non-keyword speech over noise, for
@@ -52,6 +57,12 @@ function toOptions(values: Record<string, string | boolean | undefined>): Datase
   if (!(VOICE_SETS as readonly string[]).includes(voices)) {
     throw new UsageError(`--voices must be one of ${VOICE_SETS.join(', ')}, got ${JSON.stringify(voices)}`);
   }
+  const profile = str('profile') ?? 'standard';
+  if (!(DATA_PROFILES as readonly string[]).includes(profile)) {
+    throw new UsageError(
+      `--profile must be one of ${DATA_PROFILES.join(', ')}, got ${JSON.stringify(profile)}`,
+    );
+  }
   const engine = str('engine') ?? 'auto';
   if (!(ENGINES as readonly string[]).includes(engine)) {
     throw new UsageError(`--engine must be one of ${ENGINES.join(', ')}, got ${JSON.stringify(engine)}`);
@@ -72,6 +83,7 @@ function toOptions(values: Record<string, string | boolean | undefined>): Datase
     count: integer('count', str('count')) ?? (streamS === undefined ? DEFAULT_COUNT : 0),
     seed: str('seed') ?? '1',
     voices: voices as VoiceSet,
+    profile: profile as DataProfile,
     engine: engine as EngineChoice,
     jobs: integer('jobs', str('jobs')),
     streamS,
@@ -108,6 +120,7 @@ export const synthCommand: Command = {
       count: { type: 'string' },
       seed: { type: 'string' },
       voices: { type: 'string' },
+      profile: { type: 'string' },
       engine: { type: 'string' },
       jobs: { type: 'string' },
       'stream-minutes': { type: 'string' },

@@ -58,7 +58,7 @@ describe('kws train-base', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^wrote .*base\.kws \(\d+ bytes\) after 4 steps in \d+s; val loss /);
     expect(first.stderr).toMatch(
-      /3 positives \+ 3 negatives for training, 2 clips for validation; keyword "hey nova"/,
+      /3 positives \+ 3 negatives for training, 2 clips for validation, 0 hard negatives; keyword "hey nova"/,
     );
     // 6 training clips in batches of 4: 2 steps per epoch.
     const bars = first.stderr.split('\n').filter((l) => l.includes('] '));
@@ -91,6 +91,28 @@ describe('kws train-base', () => {
     expect(decodeCheckpoint(readFileSync(`${out}.ckpt`)).step).toBe(6);
   });
 
+  it('draws --hard negatives (clips and a stream cut in pieces) as their own share, from --init weights', async () => {
+    const hard = join(root, 'hard');
+    mkdirSync(join(hard, 'stream'), { recursive: true });
+    // A 20 s stream: five 4 s pieces of "running speech" (bursts), no clips of its own.
+    const bursts: [number, number, number][] = [1, 5, 9, 13, 17].map((t) => [t, t + 0.5, 0.2]);
+    writeFileSync(join(hard, 'stream', 'stream.wav'), encodeWav(scene(20, bursts), 16_000));
+    writeFileSync(join(hard, 'manifest.json'), JSON.stringify({ keyword: 'hey nova', clips: [] }));
+    const init = join(root, 'init.kws');
+    expect((await run(['--data', data, '--out', init, '--steps', '1', '--batch-size', '4'])).code).toBe(0);
+    const out = join(root, 'hard.kws');
+    const r = await run([
+      ...['--data', data, '--out', out, '--steps', '3', '--batch-size', '4', '--init', init],
+      ...['--hard', hard, '--hard-share', '0.5', '--positive-share', '0.25', '--lr-end', '0.0001'],
+    ]);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/5 hard negatives/);
+    const composition = decodeCheckpoint(readFileSync(`${out}.ckpt`)).settings.composition;
+    expect(composition).toEqual({ positives: 1, negatives: 1, replay: 2 });
+    expect(decodeCheckpoint(readFileSync(`${out}.ckpt`)).settings.learningRateEnd).toBe(0.0001);
+  });
+
   it('bad input exits 2 with one line', async () => {
     const out = join(root, 'bad.kws');
     const cases: [string[], RegExp][] = [
@@ -103,6 +125,8 @@ describe('kws train-base', () => {
       [['--data', data, '--out', out, '--steps', '0'], /--steps must be an integer ≥ 1, got "0"/],
       [['--data', data, '--out', out, '--lr', 'fast'], /--lr must be a number in \(0, 1\], got "fast"/],
       [['--data', data, '--out', out, '--resume'], /--resume: no checkpoint at .*bad\.kws\.ckpt/],
+      [['--data', data, '--out', out, '--init', join(root, 'none.kws')], /cannot read model .*none\.kws/],
+      [['--data', data, '--out', out, '--hard-share', '2'], /--hard-share must be a number in \[0, 1\]/],
     ];
     for (const [args, message] of cases) {
       const r = await run(args);

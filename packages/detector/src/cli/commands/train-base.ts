@@ -15,21 +15,25 @@ import {
   encodeCheckpoint,
   type TrainingCheckpoint,
 } from '../../train/checkpoint.ts';
-import { DatasetError, loadDataset, splitClips } from '../../train/dataset.ts';
+import { DatasetError, type FeatureClip, loadDataset, splitClips } from '../../train/dataset.ts';
 import { FIT_DEFAULTS, type FitProgress, fit, TrainingError } from '../../train/fit.ts';
 import type { ValidationMetrics } from '../../train/validation.ts';
 import { windowGeometry } from '../../train/windows.ts';
 import { type CliIo, type Command, parseCommandArgs, UsageError } from '../command.ts';
-import { integerOption, numberOption } from './inputs.ts';
+import { integerOption, numberOption, readModelArg } from './inputs.ts';
 
 export const TRAIN_BASE_DEFAULTS = {
   steps: 3000,
   checkpointEvery: 100,
   validation: 0.1,
   seed: '1',
+  hardShare: 0.25,
+  /** Seconds per negative piece cut from a --hard dataset's stream. */
+  streamPieceS: 4,
 } as const;
 
-const usage = `Usage: kws train-base --data DIR --out base.kws [--steps N] [--batch-size B] [--lr X] [--seed S]
+const usage = `Usage: kws train-base --data DIR --out base.kws [--steps N] [--batch-size B] [--lr X] [--lr-end X]
+                      [--positive-share F] [--hard DIR]... [--hard-share F] [--init M.kws] [--seed S]
                       [--validation F] [--checkpoint-every N] [--checkpoint PATH] [--resume]
 
 Trains the base wake-word detector (MFCC → Conv1D → BN → ReLU → BiLSTM → BN → BiLSTM → per-frame sigmoid on
@@ -44,6 +48,13 @@ Options:
   --steps N               optimizer steps in total (default ${TRAIN_BASE_DEFAULTS.steps})
   --batch-size B          windows per step (default ${FIT_DEFAULTS.batchSize}, half of them positives)
   --lr X                  Adam learning rate (default ${FIT_DEFAULTS.learningRate})
+  --lr-end X              learning rate at the last step, reached along a half cosine (default: --lr)
+  --positive-share F      share of each batch that is keyword windows (default ${FIT_DEFAULTS.positiveFraction})
+  --hard DIR              more negatives, drawn as their own share of every batch: the negative clips of a
+                          'kws synth' or 'kws mine' directory and its stream cut into ${TRAIN_BASE_DEFAULTS.streamPieceS} s pieces
+                          (repeatable; the running speech and the mined false accepts the clips lack)
+  --hard-share F          share of each batch drawn from the --hard negatives (default ${TRAIN_BASE_DEFAULTS.hardShare})
+  --init FILE             start from this model's weights instead of fresh ones (same architecture)
   --seed S                seed of the initial weights, the split and the batches (default ${TRAIN_BASE_DEFAULTS.seed})
   --validation F          share of clips held back for validation (default ${TRAIN_BASE_DEFAULTS.validation})
   --checkpoint-every N    steps between checkpoints (default ${TRAIN_BASE_DEFAULTS.checkpointEvery})
@@ -117,6 +128,11 @@ export const trainBaseCommand: Command = {
       steps: { type: 'string' },
       'batch-size': { type: 'string' },
       lr: { type: 'string' },
+      'lr-end': { type: 'string' },
+      'positive-share': { type: 'string' },
+      hard: { type: 'string', multiple: true },
+      'hard-share': { type: 'string' },
+      init: { type: 'string' },
       seed: { type: 'string' },
       validation: { type: 'string' },
       'checkpoint-every': { type: 'string' },
@@ -135,6 +151,22 @@ export const trainBaseCommand: Command = {
     const steps = integerOption('steps', values.steps, TRAIN_BASE_DEFAULTS.steps);
     const batchSize = integerOption('batch-size', values['batch-size'], FIT_DEFAULTS.batchSize);
     const learningRate = numberOption('lr', values.lr, FIT_DEFAULTS.learningRate, 0, 1) as number;
+    const learningRateEnd = numberOption('lr-end', values['lr-end'], learningRate, 0, 1) as number;
+    const positiveFraction = numberOption(
+      'positive-share',
+      values['positive-share'],
+      FIT_DEFAULTS.positiveFraction,
+      0,
+      1,
+    ) as number;
+    const hardShare = numberOption(
+      'hard-share',
+      values['hard-share'],
+      TRAIN_BASE_DEFAULTS.hardShare,
+      0,
+      1,
+      true,
+    ) as number;
     const validationShare = numberOption(
       'validation',
       values.validation,
@@ -162,6 +194,15 @@ export const trainBaseCommand: Command = {
       throw new UsageError(`--steps ${steps} is below the checkpoint's step ${resume.step}`);
     }
 
+    const init = values.init === undefined ? undefined : (await readModelArg(values.init)).model;
+    if (init !== undefined) {
+      const ours = JSON.stringify(createDetectorNetwork({ seed }).toJSON().config.layers);
+      if (JSON.stringify(init.network.toJSON().config.layers) !== ours) {
+        throw new UsageError(
+          `--init ${values.init} has another architecture than the detector train-base trains`,
+        );
+      }
+    }
     const started = performance.now();
     let lastDecile = -1;
     let loaded: Awaited<ReturnType<typeof loadDataset>>;
@@ -179,6 +220,16 @@ export const trainBaseCommand: Command = {
       if (error instanceof DatasetError) throw new UsageError(error.message);
       throw error;
     }
+    const hard: FeatureClip[] = [];
+    for (const dir of values.hard ?? []) {
+      try {
+        const more = await loadDataset(dir, { streamPieceS: TRAIN_BASE_DEFAULTS.streamPieceS });
+        hard.push(...more.clips.filter((c) => c.label === 0));
+      } catch (error) {
+        if (error instanceof DatasetError) throw new UsageError(error.message);
+        throw error;
+      }
+    }
     const { train, validation } = splitClips(loaded.clips, validationShare, seed);
     const positives = train.filter((c) => c.label === 1);
     const negatives = train.filter((c) => c.label === 0);
@@ -189,11 +240,13 @@ export const trainBaseCommand: Command = {
     }
     io.stderr(
       `kws train-base: ${positives.length} positives + ${negatives.length} negatives for training, ` +
-        `${validation.length} clips for validation; keyword ${JSON.stringify(loaded.keyword)}` +
+        `${validation.length} clips for validation, ${hard.length} hard negatives; ` +
+        `keyword ${JSON.stringify(loaded.keyword)}` +
         (resume ? `; resuming from step ${resume.step}\n` : '\n'),
     );
 
     const network = createDetectorNetwork({ seed });
+    if (init !== undefined) network.setWeights(init.network.getWeights());
     const featureConfig = { ...DEFAULT_FEATURE_CONFIG };
     const controller = new AbortController();
     const stop = () => controller.abort(new Error('interrupted'));
@@ -205,11 +258,14 @@ export const trainBaseCommand: Command = {
       const result = await fit({
         network,
         geometry: windowGeometry(network, featureConfig),
-        data: { positives, negatives },
+        data: { positives, negatives, replay: hard },
         validation,
         steps,
         batchSize,
         learningRate,
+        learningRateEnd,
+        positiveFraction,
+        replayFraction: hardShare,
         seed,
         validateEvery: Math.max(1, Math.min(checkpointEvery, Math.round(steps / 20))),
         checkpointEvery,
