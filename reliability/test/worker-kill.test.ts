@@ -20,6 +20,8 @@ import {
  */
 const TRAINING_STEPS = 150;
 const USER = 'faults-worker-kill';
+/** Worker 1 dies once the job reports this much progress: well inside training, far from storing. */
+const KILL_AT_PCT = 20;
 
 let cluster: Cluster;
 
@@ -96,7 +98,7 @@ describe('a worker killed with SIGKILL mid-training', () => {
     const training = await client.waitForJob(
       jobId,
       token,
-      (s) => s.state === 'active' && s.progress.pct > 0,
+      (s) => s.state === 'active' && s.progress.pct >= KILL_AT_PCT,
       60_000,
     );
     const [worker1] = cluster.workers;
