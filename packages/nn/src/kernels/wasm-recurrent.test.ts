@@ -88,6 +88,34 @@ describe('wasm LSTM sequences equal the TS ones', () => {
     });
   }
 
+  it('groups rows by 4 per step: batches of 2, 6 and 33 equal each row run alone (sigmoid, tanh)', () => {
+    // A step multiplies rows in groups of 4 and the rest one by one against packed U: every row must come
+    // out exactly as a batch of 1 computes it (the same sums in the same order).
+    const rec = recurrentActivation('sigmoid', 'recurrent_activation');
+    const act = recurrentActivation('tanh', 'activation');
+    const u = 32;
+    const T = 3;
+    for (const B of [2, 6, 33]) {
+      const [gates] = pair(T * B * 4 * u, 3);
+      const [U] = pair(u * 4 * u, 0.5);
+      const x = Float32Array.from(gates);
+      const hs = wasm.allocateFloat32((T + 1) * B * u);
+      const cs = wasm.allocateFloat32((T + 1) * B * u);
+      wasm.lstmForward(B, T, u, gates, hs, cs, U, rec, act);
+      for (const b of [0, B - 1, B >> 1]) {
+        const g1 = wasm.allocateFloat32(T * 4 * u);
+        for (let s = 0; s < T; s++)
+          g1.set(x.subarray((s * B + b) * 4 * u, (s * B + b + 1) * 4 * u), s * 4 * u);
+        const h1 = wasm.allocateFloat32((T + 1) * u);
+        const c1 = wasm.allocateFloat32((T + 1) * u);
+        wasm.lstmForward(1, T, u, g1, h1, c1, U, rec, act);
+        for (let s = 1; s <= T; s++) {
+          expect(hs.subarray((s * B + b) * u, (s * B + b + 1) * u)).toEqual(h1.subarray(s * u, (s + 1) * u));
+        }
+      }
+    }
+  });
+
   it('falls back to TS for arrays outside the heap (same result as the TS kernel, bit for bit)', () => {
     const rec = recurrentActivation('sigmoid', 'r');
     const act = recurrentActivation('tanh', 'a');

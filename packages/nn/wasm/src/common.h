@@ -35,5 +35,9 @@ void gemv_packed(int n, int k, const float *a, const float *bp, const float *b, 
 
 /* Floats of scratch space every kernel receives (gemm_scratch_floats(); checked against gemm.c's blocking). */
 #define GEMM_SCRATCH_FLOATS_CONST (128 * 256 + 256 * 1024 + 256 * 8 + 4 * 8)
+/* Where in that scratch space, and how many floats, GEMM leaves alone when it reads B in place (m <= 16, B
+   not transposed): its packed-B block. A caller of such products may keep its own data there. */
+#define GEMM_SCRATCH_FREE_WHEN_DIRECT_B_OFFSET (128 * 256)
+#define GEMM_SCRATCH_FREE_WHEN_DIRECT_B_FLOATS (256 * 1024)
 
 #endif

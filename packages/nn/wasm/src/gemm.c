@@ -32,6 +32,8 @@
 #define SCRATCH_TILE (MR * NR)
 _Static_assert(SCRATCH_A + SCRATCH_B + SCRATCH_TAIL + SCRATCH_TILE == GEMM_SCRATCH_FLOATS_CONST,
                "common.h's GEMM_SCRATCH_FLOATS_CONST must match the blocking");
+_Static_assert(SCRATCH_A == GEMM_SCRATCH_FREE_WHEN_DIRECT_B_OFFSET && SCRATCH_B == GEMM_SCRATCH_FREE_WHEN_DIRECT_B_FLOATS,
+               "common.h's free region must be the packed-B block");
 
 EXPORT("gemm_scratch_floats") int gemm_scratch_floats(void) {
   return SCRATCH_A + SCRATCH_B + SCRATCH_TAIL + SCRATCH_TILE;

@@ -52,10 +52,20 @@ static void lstm_forward_step(int batch, int u, float *gates, const float *h_pre
                        float *h_next, float *c_next, const float *U, const float *u_packed, int reverse,
                        int rec, int act, float *scratch) {
   int g4 = 4 * u;
-  if (u_packed)
-    gemv_packed(g4, u, h_prev, u_packed, U, g4, gates, reverse);
-  else
-    gemm_accumulate(0, 0, batch, g4, u, 1.0f, h_prev, u, U, g4, gates, g4, scratch);
+  /*
+   * Rows in groups of 4 (GEMM's micro-kernel height: it reads U in place and fills whole register
+   * tiles), the rest one by one against the packed U. Every element is the same sum in the same order
+   * either way; what the grouping avoids is GEMM's edge tiles (a batch of 2 or 3 ran slower than 4) and
+   * its packing of U at every step for a batch above 16.
+   */
+  int b4 = u_packed ? batch / 4 * 4 : batch;
+  for (int b = 0; b < b4; b += 4) {
+    int rows = min_int(4, b4 - b);
+    gemm_accumulate(0, 0, rows, g4, u, 1.0f, h_prev + (size_t)b * u, u, U, g4, gates + (size_t)b * g4, g4,
+                    scratch);
+  }
+  for (int b = b4; b < batch; b++)
+    gemv_packed(g4, u, h_prev + (size_t)b * u, u_packed, U, g4, gates + (size_t)b * g4, reverse);
   for (int b = 0; b < batch; b++) {
     float *g = gates + (size_t)b * g4;
     const float *cp = c_prev + (size_t)b * u;
@@ -141,11 +151,16 @@ EXPORT("lstm_forward")
 void lstm_forward(int batch, int time, int u, float *gates, float *hs, float *cs, const float *U, int rec,
                   int act, float *scratch) {
   size_t rows = (size_t)batch * u;
-  /* Batch 1 (inference on one window): U packed once into contiguous panels in the scratch space. */
+  /*
+   * U packed once into contiguous panels for the rows a step multiplies one by one (batch 1, inference on
+   * one window, and the rows beyond a multiple of 4), in the part of the scratch space that the 4-row
+   * GEMMs (B read in place) leave alone.
+   */
   const float *u_packed = 0;
-  if (batch == 1 && time > 1 && gemv_packed_floats(4 * u, u) <= GEMM_SCRATCH_FLOATS_CONST) {
-    gemv_pack(4 * u, u, U, 4 * u, scratch);
-    u_packed = scratch;
+  if (batch % 4 != 0 && time > 1 && gemv_packed_floats(4 * u, u) <= GEMM_SCRATCH_FREE_WHEN_DIRECT_B_FLOATS) {
+    float *panels = scratch + GEMM_SCRATCH_FREE_WHEN_DIRECT_B_OFFSET;
+    gemv_pack(4 * u, u, U, 4 * u, panels);
+    u_packed = panels;
   }
   for (int s = 0; s < time; s++) {
     lstm_forward_step(batch, u, gates + s * rows * 4, hs + s * rows, cs + s * rows, hs + (s + 1) * rows,
