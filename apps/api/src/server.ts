@@ -25,6 +25,11 @@ import { usersRoutes } from './routes/users.ts';
 
 /** JSON bodies are tiny (`{ userId }`); uploads are multipart and capped separately. */
 const JSON_BODY_LIMIT = 16 * 1024;
+/**
+ * Longest a request may take to arrive, headers and body (10 clips of ≤ 5 s are ~10 MB: over a minute only
+ * on a very slow link). Node checks it every 30 s, so a stalled request is cut after 120–150 s.
+ */
+export const REQUEST_TIMEOUT_MS = 120_000;
 /** fastify's default; every id (≤ 64) and every job id the queue makes (`<userId>-<24 chars>-<n>`) fits. */
 const MAX_PARAM_LENGTH = 100;
 const RATE_WINDOW_MS = 60_000;
@@ -85,7 +90,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // The reply's generics are the raw route's; this one is an ordinary JSON reply.
       (reply as FastifyReply).code(kws.statusCode).send(errorBody(kws));
     },
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Node's own default is 5 minutes, fastify's is none: a body that stops arriving (a declared 50 MB that
+    // never comes, a dribble) held its socket and parser forever. Node answers 408 and closes the socket.
+    requestTimeout: REQUEST_TIMEOUT_MS,
   });
 
   const metrics = new Metrics();
