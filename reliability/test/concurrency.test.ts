@@ -52,10 +52,12 @@ describe('concurrent requests for one user', () => {
     const { client, dataDir } = cluster;
     const { userId, token } = await client.createUser();
     const wavs = Array.from({ length: UPLOADS }, (_, i) => speechWav(0.5, { seed: 1000 + i }));
+    const started = performance.now();
     const replies = await Promise.all(
       wavs.map((bytes, i) => client.uploadClips(userId, token, [{ name: `n${i}.wav`, bytes }])),
     );
 
+    const wallMs = performance.now() - started;
     const accepted = replies.filter((r) => r.status === 201);
     const rejected = replies.filter((r) => r.status !== 201);
     expect(accepted).toHaveLength(MAX_CLIPS_PER_USER);
@@ -86,6 +88,9 @@ describe('concurrent requests for one user', () => {
     }
     const scan = await scanStore(dataDir);
     expect([scan.tempFiles, scan.staging]).toEqual([[], []]);
+    console.log(
+      `concurrency uploads ${JSON.stringify({ uploads: UPLOADS, accepted: accepted.length, rejected: rejected.length, wallMs: Math.round(wallMs) })}`,
+    );
   });
 
   it(`${TRAINING_REQUESTS} training requests at once, and ${TRAINING_REQUESTS} more while it runs: one job, trained once`, async () => {
@@ -101,7 +106,9 @@ describe('concurrent requests for one user', () => {
       for (const r of replies) expect(r.status, r.body.toString()).toBe(202);
       return new Set(replies.map((r) => r.json<{ jobId: string }>().jobId));
     };
+    const requestedAt = performance.now();
     const first = await burst();
+    const burstMs = performance.now() - requestedAt;
     expect(first.size).toBe(1);
     const [jobId] = first;
     await client.waitForJob(jobId, token, (s) => s.state === 'active', 60_000);
@@ -122,5 +129,8 @@ describe('concurrent requests for one user', () => {
       (name) => name !== 'current.json',
     );
     expect(versions).toEqual([done.result?.modelVersion]);
+    console.log(
+      `concurrency training ${JSON.stringify({ requests: 2 * TRAINING_REQUESTS, jobIds: 1, firstBurstMs: Math.round(burstMs), jobDoneS: Number(((performance.now() - requestedAt) / 1000).toFixed(1)), queue: jobs })}`,
+    );
   });
 });

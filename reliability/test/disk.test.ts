@@ -116,15 +116,27 @@ function expectError(res: HttpReply, status: number, code: string, message: RegE
   expect(res.json<{ error: { message: string } }>().error.message).toMatch(message);
 }
 
-/** Resolves with the worker's `job failed` record for `jobId` carrying `code`, once it is logged. */
+/** The worker's `job failed` records for `jobId` carrying `code` (the processor's: they say `retry`). */
+function failureRecords(jobId: string, code: string): Record<string, unknown>[] {
+  return cluster.workers
+    .flatMap((w) => logEntries(w.logs()))
+    .filter(
+      (e) =>
+        e.jobId === jobId && e.msg === 'job failed' && 'retry' in e && String(e.err).startsWith(`${code}:`),
+    );
+}
+
+const failures = (jobId: string, code: string) => failureRecords(jobId, code).length;
+
+/** Resolves with the worker's first `job failed` record for `jobId` carrying `code`, once it is logged. */
 function workerFailure(jobId: string, code: string): Promise<Record<string, unknown>> {
   return waitUntil(
     `the worker to fail job ${jobId} with ${code}`,
-    async () =>
-      cluster.workers
-        .flatMap((w) => logEntries(w.logs()))
-        .find((e) => e.jobId === jobId && e.msg === 'job failed' && String(e.err).startsWith(`${code}:`)),
-    { timeoutMs: 90_000, everyMs: 200 },
+    async () => failureRecords(jobId, code)[0],
+    {
+      timeoutMs: 90_000,
+      everyMs: 200,
+    },
   );
 }
 
@@ -208,6 +220,7 @@ describe.skipIf(!canMountTmpfs())(
       await expectServing(served);
 
       // The clip set changed since the served model (one more clip): a new job, which trains and then cannot store its model.
+      const trainedAt = performance.now();
       const jobId = await train();
       const failure = await workerFailure(jobId, 'KWS_ERR_STORAGE_FULL');
       expect(failure.retry).toBe(true);
@@ -216,7 +229,9 @@ describe.skipIf(!canMountTmpfs())(
       await expectNothingPartial();
       await expectServing(served);
 
+      const failedAfterS = (performance.now() - trainedAt) / 1000;
       await unlink(filler());
+      const freedAt = performance.now();
       await waitUntil(
         '/readyz to be 200 again',
         async () => ((await readyz()).status === 200 ? true : undefined),
@@ -224,6 +239,7 @@ describe.skipIf(!canMountTmpfs())(
           timeoutMs: 10_000,
         },
       );
+      const readyAfterMs = performance.now() - freedAt;
       const retried = await cluster.client.uploadClips(userId, token, [clip(20)]);
       expect(retried.status, retried.body.toString()).toBe(201);
       const done = await cluster.client.waitForJob(jobId, token);
@@ -233,6 +249,9 @@ describe.skipIf(!canMountTmpfs())(
       await expectServing(v2);
       await expectNothingPartial();
       served = v2;
+      console.log(
+        `disk full ${JSON.stringify({ storeFailedAfterS: Number(failedAfterS.toFixed(1)), readyAfterMs: Math.round(readyAfterMs), completedAfterSpaceS: Number(((performance.now() - freedAt) / 1000).toFixed(1)), failedAttempts: failures(jobId, 'KWS_ERR_STORAGE_FULL') })}`,
+      );
     });
 
     it('a read-only data dir: 503 KWS_ERR_STORAGE_UNAVAILABLE, downloads still served, the job retries; remounted read-write, everything recovers without a restart', async () => {
@@ -248,12 +267,15 @@ describe.skipIf(!canMountTmpfs())(
         );
         expectError(await readyz(), 503, 'KWS_ERR_NOT_READY', /storage not writable/);
         await expectServing(served);
+        const trainedAt = performance.now();
         const jobId = await train();
         const failure = await workerFailure(jobId, 'KWS_ERR_STORAGE_UNAVAILABLE');
+        const failedAfterS = (performance.now() - trainedAt) / 1000;
         expect(failure.retry).toBe(true);
         expect(await versionsOnDisk()).toEqual(versionsBefore);
         await expectServing(served);
         remount('rw');
+        const writableAt = performance.now();
         await waitUntil(
           '/readyz to be 200 again',
           async () => ((await readyz()).status === 200 ? true : undefined),
@@ -261,12 +283,16 @@ describe.skipIf(!canMountTmpfs())(
             timeoutMs: 10_000,
           },
         );
+        const readyAfterMs = performance.now() - writableAt;
         expect((await cluster.client.uploadClips(userId, token, [clip(30)])).status).toBe(201);
         expect(await clipsOnDisk()).toHaveLength(before.length + 1);
         const done = await cluster.client.waitForJob(jobId, token);
         expect(done.state, JSON.stringify(done)).toBe('completed');
         await expectServing({ version: done.result!.modelVersion, etag: `"${done.result!.sha256}"` });
         await expectNothingPartial();
+        console.log(
+          `disk read-only ${JSON.stringify({ storeFailedAfterS: Number(failedAfterS.toFixed(1)), readyAfterMs: Math.round(readyAfterMs), completedAfterRemountS: Number(((performance.now() - writableAt) / 1000).toFixed(1)), failedAttempts: failures(jobId, 'KWS_ERR_STORAGE_UNAVAILABLE') })}`,
+        );
       } finally {
         try {
           remount('rw');
