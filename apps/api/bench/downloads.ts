@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Store } from '@kws/store';
 import { closedLoop, createUser, keepAlive, type LatencySummary, send, summarize } from './http.ts';
-import type { BenchEnv } from './processes.ts';
+import type { ApiService, BenchEnv } from './processes.ts';
 
 /** The reference model's 51,201 float32 parameters plus a header: the size a device downloads. */
 export const MODEL_BYTES = 51_201 * 4 + 2_048;
@@ -16,15 +16,18 @@ export interface DownloadResult extends LatencySummary {
   seconds: number;
   reqPerS: number;
   mbPerS: number;
+  /** CPU time of the api process per request, when /proc tells. */
+  apiCpuUs?: number;
   statuses: Record<number, number>;
 }
 
 export async function benchDownloads(
   bench: BenchEnv,
-  port: number,
+  api: ApiService,
   connections: number,
   durationMs: number,
 ): Promise<DownloadResult[]> {
+  const { port } = api;
   const agent = keepAlive(connections);
   try {
     const auth = await createUser(agent, port, bench.adminKey, 'bench-download');
@@ -36,13 +39,18 @@ export async function benchDownloads(
     const etag = `"${model.files['model.kws'].sha256}"`;
     const path = '/v1/users/bench-download/model';
     const run = async (name: DownloadResult['case'], headers: Record<string, string>) => {
+      const cpuBefore = api.cpuSeconds();
       const r = await closedLoop(connections, { durationMs }, () => send(agent, port, path, { headers }));
+      const cpuAfter = api.cpuSeconds();
       return {
         case: name,
         connections,
         seconds: r.seconds,
         reqPerS: r.requests / r.seconds,
         mbPerS: r.bytes / r.seconds / 1e6,
+        ...(cpuBefore !== undefined && cpuAfter !== undefined
+          ? { apiCpuUs: ((cpuAfter - cpuBefore) * 1e6) / r.requests }
+          : {}),
         statuses: r.statuses,
         ...summarize(r.latenciesMs),
       };

@@ -52,6 +52,8 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const ms = (v: number) => `${v.toFixed(v < 100 ? 1 : 0)} ms`;
 const s = (v: number) => `${(v / 1000).toFixed(1)} s`;
 const load = () => Number(loadavg()[0].toFixed(2));
+const cpu = (v: number | undefined, unit: string) =>
+  v === undefined ? '' : `, api CPU ${v.toFixed(v < 10 ? 2 : 0)} ${unit}/request`;
 
 function sayTiming(label: string, t: UserTiming): void {
   say(
@@ -61,8 +63,10 @@ function sayTiming(label: string, t: UserTiming): void {
 }
 
 function sayPersonalization(title: string, r: PersonalizationResult): void {
+  const cpuPerJob =
+    r.workerCpuSPerJob === undefined ? '' : `, worker CPU ${r.workerCpuSPerJob.toFixed(1)} s/job`;
   say(
-    `${title}: p50 ${s(r.p50)}, p95 ${s(r.p95)}, max ${s(r.max)}, ${r.jobsPerMin.toFixed(1)} jobs/min ` +
+    `${title}: p50 ${s(r.p50)}, p95 ${s(r.p95)}, max ${s(r.max)}, ${r.jobsPerMin.toFixed(1)} jobs/min${cpuPerJob} ` +
       `(${r.users} users, ${r.workers} worker)`,
   );
 }
@@ -79,17 +83,12 @@ async function main(): Promise<void> {
 
     if (wanted('downloads')) {
       const before = load();
-      for (const r of await benchDownloads(
-        bench,
-        api.port,
-        settings.downloadConnections,
-        settings.downloadMs,
-      )) {
+      for (const r of await benchDownloads(bench, api, settings.downloadConnections, settings.downloadMs)) {
         results.push({ ...r, load: before });
         if (!json) {
           say(
             `${r.case === 'revalidation' ? 'revalidation (If-None-Match → 304)' : 'full download (→ 200)'}: ` +
-              `${r.reqPerS.toFixed(0)} req/s, ${r.mbPerS.toFixed(1)} MB/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)} ` +
+              `${r.reqPerS.toFixed(0)} req/s, ${r.mbPerS.toFixed(1)} MB/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}${cpu(r.apiCpuUs, 'µs')} ` +
               `(${r.connections} connections, ${r.seconds.toFixed(1)} s, statuses ${JSON.stringify(r.statuses)})`,
           );
         }
@@ -100,7 +99,7 @@ async function main(): Promise<void> {
       const before = load();
       const rs = await benchUploads(
         bench,
-        api.port,
+        api,
         settings.uploadRates,
         settings.uploadConcurrency,
         settings.uploadsPerCase,
@@ -110,7 +109,7 @@ async function main(): Promise<void> {
         if (!json) {
           say(
             `upload 2 s @ ${r.sampleRate / 1000} kHz (${(r.fileBytes / 1024).toFixed(0)} KiB), concurrency ` +
-              `${r.concurrency}: p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)}, ${r.reqPerS.toFixed(0)} req/s ` +
+              `${r.concurrency}: p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)}, ${r.reqPerS.toFixed(0)} req/s${cpu(r.apiCpuMs, 'ms')} ` +
               `(${r.n} uploads)`,
           );
         }
@@ -123,7 +122,17 @@ async function main(): Promise<void> {
         const worker = await startWorker(bench);
         services.push(worker);
         const before = load();
-        const idle = await benchIdle(agent, api.port, bench, settings.idleRepeats);
+        const workerCpu = () => {
+          let total = 0;
+          for (const service of services) {
+            if (service.name !== 'worker') continue;
+            const used = service.cpuSeconds();
+            if (used === undefined) return undefined;
+            total += used;
+          }
+          return total;
+        };
+        const idle = await benchIdle(agent, api.port, bench, settings.idleRepeats, workerCpu);
         results.push({ ...idle.result, warmUp: idle.warmUp, load: before });
         if (!json) {
           sayPersonalization('personalization, one job on an idle worker', idle.result);
@@ -132,7 +141,14 @@ async function main(): Promise<void> {
         }
         for (let w = 1; w < settings.burstWorkers; w++) services.push(await startWorker(bench));
         const burstLoad = load();
-        const burst = await benchBurst(agent, api.port, bench, settings.burstUsers, settings.burstWorkers);
+        const burst = await benchBurst(
+          agent,
+          api.port,
+          bench,
+          settings.burstUsers,
+          settings.burstWorkers,
+          workerCpu,
+        );
         results.push({ ...burst, load: burstLoad });
         if (!json) {
           sayPersonalization(`personalization, ${settings.burstUsers} users at once`, burst);

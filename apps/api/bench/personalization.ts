@@ -32,6 +32,8 @@ export interface PersonalizationResult extends LatencySummary {
   workers: number;
   /** Jobs completed per minute, from the first upload to the last download. */
   jobsPerMin: number;
+  /** CPU seconds the worker process(es) used per job (all threads), when /proc tells. */
+  workerCpuSPerJob?: number;
   timings: UserTiming[];
 }
 
@@ -126,17 +128,22 @@ async function personalizeOne(
   };
 }
 
+/** CPU seconds used so far by all of `services`, or undefined if any cannot tell. */
+export type CpuMeter = () => number | undefined;
+
 function result(
   name: PersonalizationResult['case'],
   workers: number,
   timings: UserTiming[],
   elapsedMs: number,
+  workerCpuS: number | undefined,
 ): PersonalizationResult {
   return {
     case: name,
     users: timings.length,
     workers,
     jobsPerMin: (timings.length / elapsedMs) * 60_000,
+    ...(workerCpuS !== undefined ? { workerCpuSPerJob: workerCpuS / timings.length } : {}),
     timings,
     ...summarize(timings.map((t) => t.totalMs)),
   };
@@ -148,14 +155,18 @@ export async function benchIdle(
   port: number,
   bench: BenchEnv,
   repeats: number,
+  workerCpu: CpuMeter,
 ): Promise<{ warmUp: UserTiming; result: PersonalizationResult }> {
-  const users = await prepareUsers(agent, port, bench, 0, repeats + 1);
-  const timings: UserTiming[] = [];
+  const [first, ...users] = await prepareUsers(agent, port, bench, 0, repeats + 1);
+  const warmUp = await personalizeOne(agent, port, first, performance.now());
+  const cpuBefore = workerCpu();
   const start = performance.now();
+  const timings: UserTiming[] = [];
   for (const user of users) timings.push(await personalizeOne(agent, port, user, performance.now()));
-  const [warmUp, ...rest] = timings;
-  const elapsed = performance.now() - start - warmUp.totalMs;
-  return { warmUp, result: result('personalization-idle', 1, rest, elapsed) };
+  const elapsed = performance.now() - start;
+  const cpuAfter = workerCpu();
+  const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
+  return { warmUp, result: result('personalization-idle', 1, timings, elapsed, cpu) };
 }
 
 /** `count` users upload and request training at the same moment; `workers` worker processes. */
@@ -165,9 +176,14 @@ export async function benchBurst(
   bench: BenchEnv,
   count: number,
   workers: number,
+  workerCpu: CpuMeter,
 ): Promise<PersonalizationResult> {
   const users = await prepareUsers(agent, port, bench, 20, count);
+  const cpuBefore = workerCpu();
   const start = performance.now();
   const timings = await Promise.all(users.map((user) => personalizeOne(agent, port, user, start)));
-  return result('personalization-burst', workers, timings, performance.now() - start);
+  const elapsed = performance.now() - start;
+  const cpuAfter = workerCpu();
+  const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
+  return result('personalization-burst', workers, timings, elapsed, cpu);
 }

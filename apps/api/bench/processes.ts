@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,11 @@ export interface Service {
   child: ChildProcess;
   /** The child's recent stdout (JSON log lines). */
   output(): string;
+  /**
+   * CPU seconds (user + system, all threads) the child has used so far, from /proc; undefined where there
+   * is no /proc. Unlike wall time, this hardly grows when other processes share the cores.
+   */
+  cpuSeconds(): number | undefined;
   /** SIGTERM by pid, SIGKILL if it has not exited after STOP_GRACE_MS; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -77,6 +83,7 @@ export function startService(name: string, entry: string, env: Record<string, st
     name,
     child,
     output: () => output,
+    cpuSeconds: () => (child.pid === undefined ? undefined : processCpuSeconds(child.pid)),
     stop() {
       stopping ??= (async () => {
         if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
@@ -89,6 +96,20 @@ export function startService(name: string, entry: string, env: Record<string, st
       return stopping;
     },
   };
+}
+
+/** Linux reports CPU time in clock ticks of 1/100 s (USER_HZ) on every architecture we run on. */
+const TICKS_PER_SECOND = 100;
+
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesized command name (which may contain spaces): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
 }
 
 function isWarning(line: string): boolean {
@@ -148,8 +169,10 @@ export async function benchEnv(): Promise<BenchEnv> {
   };
 }
 
+export type ApiService = Service & { port: number };
+
 /** The api on a free port, resolved once `/healthz` answers. */
-export async function startApi(bench: BenchEnv): Promise<Service & { port: number }> {
+export async function startApi(bench: BenchEnv): Promise<ApiService> {
   const port = await freePort();
   const api = startService('api', API_ENTRY, { ...bench.env, PORT: String(port) });
   try {

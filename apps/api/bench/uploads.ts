@@ -16,7 +16,7 @@ import {
   send,
   summarize,
 } from './http.ts';
-import type { BenchEnv } from './processes.ts';
+import type { ApiService, BenchEnv } from './processes.ts';
 
 export const CLIP_SECONDS = 2;
 
@@ -27,6 +27,8 @@ export interface UploadResult extends LatencySummary {
   concurrency: number;
   seconds: number;
   reqPerS: number;
+  /** CPU time of the api process per upload (all its threads), when /proc tells. */
+  apiCpuMs?: number;
   statuses: Record<number, number>;
 }
 
@@ -41,12 +43,13 @@ async function twoSecondsOfSpeech(): Promise<Float32Array> {
 /** One case per (sample rate, concurrency): `count` uploads of the same 2 s clip, after a warm-up. */
 export async function benchUploads(
   bench: BenchEnv,
-  port: number,
+  api: ApiService,
   sampleRates: readonly number[],
   concurrencies: readonly number[],
   count: number,
 ): Promise<UploadResult[]> {
   const speech = await twoSecondsOfSpeech();
+  const { port } = api;
   const agent = keepAlive(Math.max(...concurrencies));
   const results: UploadResult[] = [];
   let users = 0;
@@ -67,6 +70,7 @@ export async function benchUploads(
           ),
         );
         users += n;
+        const cpuBefore = api.cpuSeconds();
         const r = await closedLoop(Math.max(1, concurrency), { count }, (i) => {
           const k = i % n;
           return send(agent, port, `/v1/users/bench-upload-${firstUser + k}/enrollments`, {
@@ -78,6 +82,7 @@ export async function benchUploads(
         if (r.statuses[201] !== r.requests) {
           throw new Error(`uploads answered ${JSON.stringify(r.statuses)}, expected only 201`);
         }
+        const cpuAfter = api.cpuSeconds();
         if (concurrency === 0) continue;
         results.push({
           case: 'upload',
@@ -86,6 +91,9 @@ export async function benchUploads(
           concurrency,
           seconds: r.seconds,
           reqPerS: r.requests / r.seconds,
+          ...(cpuBefore !== undefined && cpuAfter !== undefined
+            ? { apiCpuMs: ((cpuAfter - cpuBefore) * 1000) / r.requests }
+            : {}),
           statuses: r.statuses,
           ...summarize(r.latenciesMs),
         });
