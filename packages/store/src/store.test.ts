@@ -190,6 +190,20 @@ describe('recovery on open', () => {
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
     expect(await readdir(join(root, 'trash'))).toEqual([]);
   });
+
+  it('removes stale temp files of interrupted user.json and current.json writes; keeps fresh ones', async () => {
+    await store.createUser('kit');
+    const userDir = join(root, 'users/kit');
+    const old = new Date(Date.now() - STALE_AFTER_MS - 60_000);
+    for (const dir of [userDir, join(userDir, 'models')]) {
+      await writeFile(join(dir, '.tmp-old'), '{"half":');
+      await utimes(join(dir, '.tmp-old'), old, old);
+      await writeFile(join(dir, '.tmp-new'), '{"half":');
+    }
+    await Store.open(root);
+    expect((await readdir(userDir)).sort()).toEqual(['.tmp-new', 'clips', 'models', 'user.json']);
+    expect(await readdir(join(userDir, 'models'))).toEqual(['.tmp-new']);
+  });
 });
 
 /** A real 1 MB file system (DESIGN §7: as root, tmpfs mounts work here). */

@@ -444,10 +444,17 @@ export class Store {
     }
   }
 
-  /** Removes staging and trash left by a crash, and clip files no index lists (older than STALE_AFTER_MS). */
+  /**
+   * Removes what a crash left behind once older than STALE_AFTER_MS: staging, temp files of interrupted
+   * atomic writes, clip files no index lists; and trash. A file renamed away meanwhile is not stale.
+   */
   async #sweep(): Promise<void> {
     const now = Date.now();
-    const isStale = async (path: string) => now - (await stat(path)).mtimeMs > STALE_AFTER_MS;
+    const isStale = (path: string) =>
+      stat(path).then(
+        (s) => now - s.mtimeMs > STALE_AFTER_MS,
+        () => false,
+      );
     for (const dir of ['tmp', 'trash']) {
       for (const name of await readdir(join(this.root, dir))) {
         const path = join(this.root, dir, name);
@@ -457,6 +464,13 @@ export class Store {
     for (const userId of await readdir(join(this.root, 'users'))) {
       const user = isId(userId) ? await this.#readUser(userId) : undefined;
       if (!user) continue;
+      // Temp files of an interrupted user.json or current.json write (temp + rename in the same directory).
+      for (const dir of [this.#userDir(userId), join(this.#userDir(userId), MODELS_DIR)]) {
+        for (const name of await readdir(dir).catch(() => [] as string[])) {
+          const path = join(dir, name);
+          if (name.startsWith(TEMP_PREFIX) && (await isStale(path))) await rm(path, { force: true });
+        }
+      }
       const listed = new Set(user.clips.map((c) => `${c.clipId}.wav`));
       const clipsDir = join(this.#userDir(userId), CLIPS_DIR);
       for (const name of await readdir(clipsDir).catch(() => [] as string[])) {
