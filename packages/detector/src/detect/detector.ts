@@ -208,7 +208,9 @@ export class StreamingDetector {
       shape: [batch, t, n],
       data: this.pending.subarray(0, batch * t * n),
     });
-    for (let b = 0; b < batch; b++) this.scoreWindow(this.pendingStarts[b], y.data as Float32Array, b * o);
+    // One copy out of the kernel memory: JS reads a shared wasm memory several times slower than its own.
+    const posteriors = (y.data as Float32Array).slice(0, batch * o);
+    for (let b = 0; b < batch; b++) this.scoreWindow(this.pendingStarts[b], posteriors, b * o);
     this.windows += batch;
     this.pendingStarts.length = 0;
   }
