@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { speechLike } from '../../../apps/api/test/audio.ts';
-import { chunk, type SampleFormat, wavFile } from '../../../packages/audio/test/wav-builder.ts';
+import { chunk, concat, type SampleFormat, wavFile } from '../../../packages/audio/test/wav-builder.ts';
 
 export interface SeedWav {
   name: string;
@@ -161,16 +161,6 @@ function chunksOf(bytes: Uint8Array): ChunkAt[] {
   return out;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function setUint(bytes: Uint8Array, at: number, width: number, value: number): void {
   if (at < 0 || at + width > bytes.length) return;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -228,7 +218,7 @@ export function applyMutation(bytes: Uint8Array, m: Mutation, seeds: readonly Se
       const from = seeds[m.from % seeds.length].bytes;
       const start = m.source % from.length;
       const at = pos(m.at);
-      return concat(bytes.subarray(0, at), from.subarray(start, start + m.length), bytes.subarray(at));
+      return concat([bytes.subarray(0, at), from.subarray(start, start + m.length), bytes.subarray(at)]);
     }
     case 'bitflip': {
       if (n === 0) return bytes;
@@ -250,20 +240,20 @@ export function applyMutation(bytes: Uint8Array, m: Mutation, seeds: readonly Se
       const c = chunks[m.chunk % chunks.length];
       const copy = bytes.subarray(c.offset, c.offset + c.length);
       const at = m.to % (chunks.length + 1) === chunks.length ? n : chunks[m.to % (chunks.length + 1)].offset;
-      return concat(bytes.subarray(0, at), copy, bytes.subarray(at));
+      return concat([bytes.subarray(0, at), copy, bytes.subarray(at)]);
     }
     case 'deleteChunk': {
       const chunks = chunksOf(bytes);
       if (chunks.length === 0) return bytes;
       const c = chunks[m.chunk % chunks.length];
-      return concat(bytes.subarray(0, c.offset), bytes.subarray(c.offset + c.length));
+      return concat([bytes.subarray(0, c.offset), bytes.subarray(c.offset + c.length)]);
     }
     case 'deleteRange': {
       const at = pos(m.at);
-      return concat(bytes.subarray(0, at), bytes.subarray(at + m.length));
+      return concat([bytes.subarray(0, at), bytes.subarray(at + m.length)]);
     }
     case 'append':
-      return concat(bytes, Uint8Array.from(m.bytes));
+      return concat([bytes, Uint8Array.from(m.bytes)]);
   }
 }
 
