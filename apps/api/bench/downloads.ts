@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Store } from '@kws/store';
 import { closedLoop, createUser, keepAlive, type LatencySummary, send, summarize } from './http.ts';
-import type { ApiService, BenchEnv } from './processes.ts';
+import { type ApiProcess, type BenchEnv, cpuSeconds } from './processes.ts';
 
 /** The reference model's 51,201 float32 parameters plus a header: the size a device downloads. */
 export const MODEL_BYTES = 51_201 * 4 + 2_048;
@@ -23,14 +23,14 @@ export interface DownloadResult extends LatencySummary {
 
 export async function benchDownloads(
   bench: BenchEnv,
-  api: ApiService,
+  api: ApiProcess,
   connections: number,
   durationMs: number,
 ): Promise<DownloadResult[]> {
   const { port } = api;
   const agent = keepAlive(connections);
   try {
-    const auth = await createUser(agent, port, bench.adminKey, 'bench-download');
+    const auth = await createUser(agent, port, api.adminKey, 'bench-download');
     const store = await Store.open(bench.dataDir);
     const model = await store.putModelVersion('bench-download', 'v1', {
       'model.kws': randomBytes(MODEL_BYTES),
@@ -39,9 +39,9 @@ export async function benchDownloads(
     const etag = `"${model.files['model.kws'].sha256}"`;
     const path = '/v1/users/bench-download/model';
     const run = async (name: DownloadResult['case'], headers: Record<string, string>) => {
-      const cpuBefore = api.cpuSeconds();
+      const cpuBefore = cpuSeconds(api.process.pid);
       const r = await closedLoop(connections, { durationMs }, () => send(agent, port, path, { headers }));
-      const cpuAfter = api.cpuSeconds();
+      const cpuAfter = cpuSeconds(api.process.pid);
       return {
         case: name,
         connections,

@@ -15,7 +15,14 @@ import { cpus, loadavg } from 'node:os';
 import { benchDownloads } from './downloads.ts';
 import { keepAlive } from './http.ts';
 import { benchBurst, benchIdle, type PersonalizationResult, type UserTiming } from './personalization.ts';
-import { benchEnv, type Service, startApi, startWorker } from './processes.ts';
+import {
+  type ApiProcess,
+  benchEnv,
+  cpuSeconds,
+  startBenchApi,
+  startBenchWorker,
+  type WorkerProcess,
+} from './processes.ts';
 import { benchUploads } from './uploads.ts';
 
 const CASES = ['downloads', 'uploads', 'personalization'] as const;
@@ -73,13 +80,26 @@ function sayPersonalization(title: string, r: PersonalizationResult): void {
 
 async function main(): Promise<void> {
   const bench = await benchEnv();
-  const services: Service[] = [];
+  let api: ApiProcess | undefined;
+  const workers: WorkerProcess[] = [];
+  let stopping: Promise<void> | undefined;
+  // Workers first (a running job finishes or is handed back), the api last; then this run's keys and files.
+  const stopAll = () => {
+    stopping ??= (async () => {
+      for (const worker of workers) await worker.stop();
+      await api?.stop();
+      await bench.cleanup();
+    })();
+    return stopping;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stopAll().finally(() => process.exit(130)));
+  }
   const results: object[] = [];
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version };
   if (!json) say(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load ${load()}`);
   try {
-    const api = await startApi(bench);
-    services.push(api);
+    api = await startBenchApi(bench);
 
     if (wanted('downloads')) {
       const before = load();
@@ -98,7 +118,6 @@ async function main(): Promise<void> {
     if (wanted('uploads')) {
       const before = load();
       const rs = await benchUploads(
-        bench,
         api,
         settings.uploadRates,
         settings.uploadConcurrency,
@@ -119,32 +138,30 @@ async function main(): Promise<void> {
     if (wanted('personalization')) {
       const agent = keepAlive(settings.burstUsers * 2);
       try {
-        const worker = await startWorker(bench);
-        services.push(worker);
+        workers.push(await startBenchWorker(bench));
         const before = load();
         const workerCpu = () => {
           let total = 0;
-          for (const service of services) {
-            if (service.name !== 'worker') continue;
-            const used = service.cpuSeconds();
+          for (const worker of workers) {
+            const used = cpuSeconds(worker.pid);
             if (used === undefined) return undefined;
             total += used;
           }
           return total;
         };
-        const idle = await benchIdle(agent, api.port, bench, settings.idleRepeats, workerCpu);
+        const idle = await benchIdle(agent, api.port, api.adminKey, settings.idleRepeats, workerCpu);
         results.push({ ...idle.result, warmUp: idle.warmUp, load: before });
         if (!json) {
           sayPersonalization('personalization, one job on an idle worker', idle.result);
           sayTiming('first job after worker start (not counted)', idle.warmUp);
           for (const [i, t] of idle.result.timings.entries()) sayTiming(`job ${i + 1}`, t);
         }
-        for (let w = 1; w < settings.burstWorkers; w++) services.push(await startWorker(bench));
+        while (workers.length < settings.burstWorkers) workers.push(await startBenchWorker(bench));
         const burstLoad = load();
         const burst = await benchBurst(
           agent,
           api.port,
-          bench,
+          api.adminKey,
           settings.burstUsers,
           settings.burstWorkers,
           workerCpu,
@@ -162,10 +179,14 @@ async function main(): Promise<void> {
         agent.destroy();
       }
     }
+  } catch (err) {
+    for (const service of [api, ...workers]) {
+      if (service)
+        process.stderr.write(`--- last logs of ${service.process.name}:\n${service.process.tail()}\n`);
+    }
+    throw err;
   } finally {
-    // Workers first (a running job finishes or is handed back), the api last.
-    for (const service of services.reverse()) await service.stop();
-    await bench.cleanup();
+    await stopAll();
   }
   if (json) say(JSON.stringify({ machine, loadAfter: load(), settings, results }));
   else say(`load after ${load()}`);

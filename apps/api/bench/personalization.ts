@@ -7,7 +7,6 @@ import type { Agent } from 'node:http';
 import { encodeWav } from '@kws/audio';
 import { DEFAULT_KEYWORD, HELDOUT_VOICES, synthesize } from '@kws/detector';
 import { clipsForm, createUser, type LatencySummary, send, sendJson, summarize } from './http.ts';
-import type { BenchEnv } from './processes.ts';
 
 /** How often a user's app polls its job: latency is measured to within this. */
 const POLL_MS = 50;
@@ -67,14 +66,14 @@ async function enrollmentTakes(voice: string, shift: number): Promise<Uint8Array
 }
 
 /** Users `first … first + count − 1`, created with their clips ready to send (nothing uploaded yet). */
-async function prepareUsers(agent: Agent, port: number, bench: BenchEnv, first: number, count: number) {
+async function prepareUsers(agent: Agent, port: number, adminKey: string, first: number, count: number) {
   return Promise.all(
     Array.from({ length: count }, async (_, k): Promise<BenchUser> => {
       const n = first + k;
       const voice = HELDOUT_VOICES[n % HELDOUT_VOICES.length];
       const userId = `bench-personal-${n}`;
       const form = await clipsForm(await enrollmentTakes(voice, n % 20));
-      return { userId, voice, auth: await createUser(agent, port, bench.adminKey, userId), form };
+      return { userId, voice, auth: await createUser(agent, port, adminKey, userId), form };
     }),
   );
 }
@@ -128,7 +127,7 @@ async function personalizeOne(
   };
 }
 
-/** CPU seconds used so far by all of `services`, or undefined if any cannot tell. */
+/** CPU seconds the worker processes have used so far, or undefined where that is unknown. */
 export type CpuMeter = () => number | undefined;
 
 function result(
@@ -153,11 +152,11 @@ function result(
 export async function benchIdle(
   agent: Agent,
   port: number,
-  bench: BenchEnv,
+  adminKey: string,
   repeats: number,
   workerCpu: CpuMeter,
 ): Promise<{ warmUp: UserTiming; result: PersonalizationResult }> {
-  const [first, ...users] = await prepareUsers(agent, port, bench, 0, repeats + 1);
+  const [first, ...users] = await prepareUsers(agent, port, adminKey, 0, repeats + 1);
   const warmUp = await personalizeOne(agent, port, first, performance.now());
   const cpuBefore = workerCpu();
   const start = performance.now();
@@ -173,12 +172,12 @@ export async function benchIdle(
 export async function benchBurst(
   agent: Agent,
   port: number,
-  bench: BenchEnv,
+  adminKey: string,
   count: number,
   workers: number,
   workerCpu: CpuMeter,
 ): Promise<PersonalizationResult> {
-  const users = await prepareUsers(agent, port, bench, 20, count);
+  const users = await prepareUsers(agent, port, adminKey, 20, count);
   const cpuBefore = workerCpu();
   const start = performance.now();
   const timings = await Promise.all(users.map((user) => personalizeOne(agent, port, user, start)));

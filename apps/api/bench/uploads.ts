@@ -16,7 +16,7 @@ import {
   send,
   summarize,
 } from './http.ts';
-import type { ApiService, BenchEnv } from './processes.ts';
+import { type ApiProcess, cpuSeconds } from './processes.ts';
 
 export const CLIP_SECONDS = 2;
 
@@ -42,8 +42,7 @@ async function twoSecondsOfSpeech(): Promise<Float32Array> {
 
 /** One case per (sample rate, concurrency): `count` uploads of the same 2 s clip, after a warm-up. */
 export async function benchUploads(
-  bench: BenchEnv,
-  api: ApiService,
+  api: ApiProcess,
   sampleRates: readonly number[],
   concurrencies: readonly number[],
   count: number,
@@ -66,11 +65,11 @@ export async function benchUploads(
         const n = Math.ceil(count / MAX_CLIPS_PER_USER);
         const auths = await Promise.all(
           Array.from({ length: n }, (_, k) =>
-            createUser(agent, port, bench.adminKey, `bench-upload-${firstUser + k}`),
+            createUser(agent, port, api.adminKey, `bench-upload-${firstUser + k}`),
           ),
         );
         users += n;
-        const cpuBefore = api.cpuSeconds();
+        const cpuBefore = cpuSeconds(api.process.pid);
         const r = await closedLoop(Math.max(1, concurrency), { count }, (i) => {
           const k = i % n;
           return send(agent, port, `/v1/users/bench-upload-${firstUser + k}/enrollments`, {
@@ -82,7 +81,7 @@ export async function benchUploads(
         if (r.statuses[201] !== r.requests) {
           throw new Error(`uploads answered ${JSON.stringify(r.statuses)}, expected only 201`);
         }
-        const cpuAfter = api.cpuSeconds();
+        const cpuAfter = cpuSeconds(api.process.pid);
         if (concurrency === 0) continue;
         results.push({
           case: 'upload',
