@@ -154,12 +154,17 @@ export class TrainingQueue {
     });
   }
 
-  /** The public status of a job, or undefined when there is no such job. */
+  /**
+   * The public status of a job, or undefined when there is no such job. The state is read before the job's
+   * data: a worker finishing in between then shows as the earlier state, never as `completed` without its
+   * result (BullMQ writes the result and the state in one script).
+   */
   async getStatus(jobId: string): Promise<JobStatus | undefined> {
     return this.#bounded('read a job', async () => {
+      const state = await this.queue.getJobState(jobId);
+      if (state === 'unknown') return undefined;
       const job = await this.queue.getJob(jobId);
       if (!job) return undefined;
-      const state = await job.getState();
       return toStatus(job, state);
     });
   }
