@@ -150,15 +150,3 @@ export async function createUser(
   });
   return { authorization: `Bearer ${token}` };
 }
-
-/** A multipart/form-data body with each file in field `clips`, as a phone app sends an enrollment. */
-export async function clipsForm(files: Uint8Array[]): Promise<{ body: Uint8Array; contentType: string }> {
-  const data = new FormData();
-  for (const [i, bytes] of files.entries()) {
-    data.append('clips', new Blob([bytes], { type: 'audio/wav' }), `take${i + 1}.wav`);
-  }
-  const encoded = new Request('http://localhost/', { method: 'POST', body: data });
-  const contentType = encoded.headers.get('content-type');
-  if (!contentType) throw new Error('FormData gave no multipart content type');
-  return { body: new Uint8Array(await encoded.arrayBuffer()), contentType };
-}

@@ -6,7 +6,8 @@
 import type { Agent } from 'node:http';
 import { encodeWav } from '@kws/audio';
 import { DEFAULT_KEYWORD, HELDOUT_VOICES, synthesize } from '@kws/detector';
-import { clipsForm, createUser, type LatencySummary, send, sendJson, summarize } from './http.ts';
+import { multipart } from '../test/helpers.ts';
+import { createUser, type LatencySummary, send, sendJson, summarize } from './http.ts';
 
 /** How often a user's app polls its job: latency is measured to within this. */
 const POLL_MS = 50;
@@ -40,7 +41,7 @@ interface BenchUser {
   userId: string;
   voice: string;
   auth: Record<string, string>;
-  form: { body: Uint8Array; contentType: string };
+  form: { payload: Buffer; headers: Record<string, string> };
 }
 
 /**
@@ -72,7 +73,8 @@ async function prepareUsers(agent: Agent, port: number, adminKey: string, first:
       const n = first + k;
       const voice = HELDOUT_VOICES[n % HELDOUT_VOICES.length];
       const userId = `bench-personal-${n}`;
-      const form = await clipsForm(await enrollmentTakes(voice, n % 20));
+      const takes = await enrollmentTakes(voice, n % 20);
+      const form = await multipart(takes.map((bytes, i) => ({ bytes, name: `take${i + 1}.wav` })));
       return { userId, voice, auth: await createUser(agent, port, adminKey, userId), form };
     }),
   );
@@ -88,8 +90,8 @@ async function personalizeOne(
   const base = `/v1/users/${user.userId}`;
   await sendJson(agent, port, `${base}/enrollments`, 201, {
     method: 'POST',
-    headers: { ...user.auth, 'content-type': user.form.contentType },
-    body: user.form.body,
+    headers: { ...user.auth, ...user.form.headers },
+    body: user.form.payload,
   });
   const uploaded = performance.now();
   const { jobId } = await sendJson<{ jobId: string }>(agent, port, `${base}/models`, 202, {

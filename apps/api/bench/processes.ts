@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import {
   type ApiProcess,
   startApi,
   startWorker,
   type WorkerProcess,
 } from '../../../reliability/src/services.ts';
+import { deleteRedisKeys, REDIS_URL } from '../test/helpers.ts';
 
 export type { ApiProcess, WorkerProcess };
 
@@ -46,7 +46,7 @@ export interface BenchEnv {
 }
 
 export async function benchEnv(): Promise<BenchEnv> {
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisUrl = REDIS_URL;
   const dataDir = await mkdtemp(join(tmpdir(), 'kws-bench-'));
   const queuePrefix = `bench-${randomBytes(6).toString('hex')}`;
   return {
@@ -55,17 +55,7 @@ export async function benchEnv(): Promise<BenchEnv> {
     queuePrefix,
     async cleanup() {
       await rm(dataDir, { recursive: true, force: true });
-      const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
-          if (keys.length > 0) await redis.unlink(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      } finally {
-        await redis.quit();
-      }
+      await deleteRedisKeys(queuePrefix);
     },
   };
 }

@@ -7,15 +7,8 @@
 import { encodeWav, resample } from '@kws/audio';
 import { HELDOUT_VOICES, synthesize } from '@kws/detector';
 import { MAX_CLIPS_PER_USER } from '@kws/store';
-import {
-  clipsForm,
-  closedLoop,
-  createUser,
-  keepAlive,
-  type LatencySummary,
-  send,
-  summarize,
-} from './http.ts';
+import { multipart } from '../test/helpers.ts';
+import { closedLoop, createUser, keepAlive, type LatencySummary, send, summarize } from './http.ts';
 import { type ApiProcess, cpuSeconds } from './processes.ts';
 
 export const CLIP_SECONDS = 2;
@@ -58,7 +51,7 @@ export async function benchUploads(
         sampleRate === 16_000 ? speech : resample(speech, 16_000, sampleRate),
         sampleRate,
       );
-      const form = await clipsForm([wav]);
+      const form = await multipart([{ bytes: wav, name: 'take.wav' }]);
       for (const concurrency of [0, ...concurrencies]) {
         // Concurrency 0 is the warm-up: as many uploads at 1, not reported.
         const firstUser = users;
@@ -74,8 +67,8 @@ export async function benchUploads(
           const k = i % n;
           return send(agent, port, `/v1/users/bench-upload-${firstUser + k}/enrollments`, {
             method: 'POST',
-            headers: { ...auths[k], 'content-type': form.contentType },
-            body: form.body,
+            headers: { ...auths[k], ...form.headers },
+            body: form.payload,
           });
         });
         if (r.statuses[201] !== r.requests) {
