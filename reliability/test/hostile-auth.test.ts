@@ -58,9 +58,17 @@ vi.mock('fastify', async (importOriginal) => {
   return { ...actual, default: wrapped };
 });
 
-/** The recorded routes, each confirmed with `hasRoute` (the recording is of real routes, none lost). */
+/**
+ * The recorded routes, each confirmed with `hasRoute` (the recording is of real routes, none lost), plus the
+ * trailing-slash twins fastify adds for a plugin's `/` route (`prefixTrailingSlash: 'both'`) without an
+ * `onRoute` call of their own (GET /docs/, GET /admin/queues/).
+ */
 function routesOf(app: FastifyInstance): Route[] {
-  const unique = new Map(registered.map((r) => [`${r.method} ${r.url}`, r]));
+  const twins = registered
+    .filter((r) => !r.url.endsWith('/') && !r.url.endsWith('*'))
+    .map((r) => ({ method: r.method, url: `${r.url}/` }))
+    .filter((r) => app.hasRoute(r));
+  const unique = new Map([...registered, ...twins].map((r) => [`${r.method} ${r.url}`, r]));
   for (const r of unique.values()) {
     if (!app.hasRoute(r)) throw new Error(`onRoute saw ${r.method} ${r.url}, but the app has no such route`);
   }

@@ -258,6 +258,21 @@ describe('header bombs', () => {
   });
 });
 
+describe('slow loris against the real api, at the product timeouts (KWS_HOSTILE_SLOW=1: about 150 s)', () => {
+  it.runIf(process.env.KWS_HOSTILE_SLOW === '1')(
+    'a stalled 50 MB upload is answered 408 and closed within REQUEST_TIMEOUT_MS + 30 s (Node checks every 30 s)',
+    async () => {
+      const head = upload(Buffer.from('--b\r\n'), 'multipart/form-data; boundary=b', 50_000_000);
+      const res = await rawExchange(port, head, { timeoutMs: REQUEST_TIMEOUT_MS + 60_000 });
+      results.push({ name: 'stalled 50 MB upload, real api', status: res.status, ms: res.ms, rssMb: 0 });
+      expect(res.status).toBe(408);
+      expect(res.ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS);
+      expect(res.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 35_000);
+    },
+    REQUEST_TIMEOUT_MS + 90_000,
+  );
+});
+
 describe('slow loris, bounded by the server timeouts (in-process, the same timeouts shortened)', () => {
   it('the api bounds a request at REQUEST_TIMEOUT_MS, with Node headersTimeout ≤ it (both are enforced then)', async () => {
     const t = await startTestApp();
