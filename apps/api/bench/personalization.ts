@@ -49,20 +49,11 @@ interface BenchUser {
  * voice still send different clips (the worker seeds training from the clips' bytes).
  */
 async function enrollmentTakes(voice: string, shift: number): Promise<Uint8Array[]> {
-  const takes = [
-    { speed: 150, pitch: 40 },
-    { speed: 165, pitch: 46 },
-    { speed: 175, pitch: 50 },
-    { speed: 190, pitch: 56 },
-    { speed: 205, pitch: 62 },
-  ];
   return Promise.all(
-    takes.map(async ({ speed, pitch }) =>
-      encodeWav(
-        await synthesize(DEFAULT_KEYWORD, voice, { speed: speed + 2 * shift, pitch: pitch + shift }),
-        16_000,
-      ),
-    ),
+    Array.from({ length: 5 }, async (_, i) => {
+      const take = { speed: 150 + 14 * i + 2 * shift, pitch: 40 + 5 * i + shift };
+      return encodeWav(await synthesize(DEFAULT_KEYWORD, voice, take), 16_000);
+    }),
   );
 }
 
