@@ -1,15 +1,7 @@
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Cluster,
-  expectStatus,
-  killAll,
-  multipart,
-  scanStore,
-  sleep,
-  speechWav,
-  startCluster,
-} from '../src/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { expectStatus, multipart, scanStore, sleep, speechWav } from '../src/harness.ts';
+import { clusterPerFile } from './cluster-fixture.ts';
 
 /**
  * The api SIGKILLed while a multipart upload is half sent: the batch is all-or-nothing (DESIGN §5), so no
@@ -20,15 +12,7 @@ const USER = 'faults-api-kill';
 const CHUNK_BYTES = 2_048;
 const CHUNK_PAUSE_MS = 20;
 
-let cluster: Cluster;
-
-beforeAll(async () => {
-  cluster = await startCluster({ workers: 0 });
-});
-afterAll(async () => {
-  await cluster?.teardown();
-  await killAll();
-});
+const cluster = clusterPerFile({ workers: 0 });
 
 /** The request line and headers of an upload, as bytes a raw socket can send. */
 function uploadHead(port: number, token: string, headers: Record<string, string>, length: number): Buffer {
@@ -64,7 +48,7 @@ function write(socket: Socket, bytes: Uint8Array): Promise<void> {
 
 describe('the api killed in the middle of a multipart upload', () => {
   it('stores nothing of the batch, leaves no temp file, and takes the same upload after a restart', async () => {
-    const { client, api, dataDir } = cluster;
+    const { client, api, dataDir } = cluster();
     const { token } = await client.createUser(USER);
     expectStatus(
       await client.uploadClips(USER, token, [speechWav(0.7, { seed: 1 }), speechWav(0.9, { seed: 2 })]),

@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, killAll, scanStore, startCluster, voiceClips } from '../src/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { scanStore, voiceClips } from '../src/harness.ts';
+import { clusterPerFile } from './cluster-fixture.ts';
 
 /** The harness itself: a whole cluster comes up, serves a user end to end, and goes away by pid. */
-let cluster: Cluster;
-
-beforeAll(async () => {
-  cluster = await startCluster({ workers: 1, trainingSteps: 40 });
-});
-afterAll(async () => {
-  await cluster?.teardown();
-  await killAll();
-});
+const cluster = clusterPerFile({ workers: 1, trainingSteps: 40 });
 
 describe('harness', () => {
   it('runs a user from upload to a downloadable model over real HTTP', async () => {
-    const { client } = cluster;
+    const { client } = cluster();
     const { userId, token } = await client.createUser();
     const { enrollment } = await voiceClips();
     const up = await client.uploadClips(userId, token, enrollment.slice(0, 3));
@@ -25,13 +18,17 @@ describe('harness', () => {
     expect(done.state, JSON.stringify(done)).toBe('completed');
     const model = await client.downloadModel(userId, token);
     expect(model.status).toBe(200);
-    const scan = await scanStore(cluster.dataDir);
+    const scan = await scanStore(cluster().dataDir);
     expect([scan.tempFiles, scan.partialVersions, scan.danglingCurrent]).toEqual([[], [], []]);
   });
 
   it('teardown kills every process by pid', async () => {
-    const pids = [cluster.redis.process.pid, cluster.api.process.pid, ...cluster.workers.map((w) => w.pid)];
-    await cluster.teardown();
+    const pids = [
+      cluster().redis.process.pid,
+      cluster().api.process.pid,
+      ...cluster().workers.map((w) => w.pid),
+    ];
+    await cluster().teardown();
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
 });

@@ -1,19 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { BASE_MODEL_PATH } from '@kws/detector';
 import { errors, Store } from '@kws/store';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type Cluster,
   expectStatus,
   type HttpReply,
-  killAll,
   scanStore,
   sleep,
   speechWav,
-  startCluster,
   voiceClips,
   waitUntil,
 } from '../src/harness.ts';
+import { clusterPerFile } from './cluster-fixture.ts';
 
 /**
  * DESIGN §5/§6: Redis holds only the queue. While it is away, queue routes answer 503 within 1 s naming
@@ -21,19 +19,11 @@ import {
  * the same api and worker processes recover by themselves, nothing stored is lost, and re-posting a training
  * request is idempotent and runs to completion.
  */
-const TRAINING_STEPS = 150;
+const TRAINING_STEPS = 80;
 /** How long Redis stays away. */
 const OUTAGE_MS = 8_000;
 
-let cluster: Cluster;
-
-beforeAll(async () => {
-  cluster = await startCluster({ workers: 1, trainingSteps: TRAINING_STEPS });
-});
-afterAll(async () => {
-  await cluster?.teardown();
-  await killAll();
-});
+const cluster = clusterPerFile({ workers: 1, trainingSteps: TRAINING_STEPS });
 
 /** The two files the store rewrites in place: a user's clip index and the `current` model pointer. */
 const MUTABLE = /\/(user|current)\.json$/;
@@ -51,7 +41,7 @@ async function timed(run: () => Promise<HttpReply>): Promise<{ ms: number; res: 
 
 describe('redis-server stopped and restarted empty while jobs are queued and running', () => {
   it('answers 503 while Redis is away, recovers without a restart, loses nothing stored', async () => {
-    const { client, dataDir, redis, api } = cluster;
+    const { client, dataDir, redis, api } = cluster();
     const { enrollment } = await voiceClips();
     const a = await client.createUser('faults-redis-a');
     const b = await client.createUser('faults-redis-b');
@@ -80,7 +70,7 @@ describe('redis-server stopped and restarted empty while jobs are queued and run
         clips: unknown[];
       }>().clips,
     };
-    const workerPid = cluster.workers[0].pid;
+    const workerPid = cluster().workers[0].pid;
     const apiPid = api.process.pid;
 
     await redis.stop();
@@ -122,8 +112,8 @@ describe('redis-server stopped and restarted empty while jobs are queued and run
     const readyAt = performance.now();
     expect(api.process.pid).toBe(apiPid);
     expect(api.process.running).toBe(true);
-    expect(cluster.workers[0].process.running).toBe(true);
-    expect(cluster.workers[0].pid).toBe(workerPid);
+    expect(cluster().workers[0].process.running).toBe(true);
+    expect(cluster().workers[0].pid).toBe(workerPid);
 
     // Nothing stored before the outage changed or vanished (the worker may have added a version meanwhile;
     // the clip indexes are compared through the listings, the current pointers through the jobs' results).

@@ -1,37 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { BASE_MODEL_PATH, loadDetectorModel } from '@kws/detector';
 import { Store, sha256Hex } from '@kws/store';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Cluster,
-  expectStatus,
-  killAll,
-  type StoreScan,
-  scanStore,
-  sleep,
-  startCluster,
-  voiceClips,
-} from '../src/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { expectStatus, type StoreScan, scanStore, sleep, voiceClips } from '../src/harness.ts';
+import { clusterPerFile } from './cluster-fixture.ts';
 
 /**
  * DESIGN §6: a worker killed mid-job leaves no partial model, the previous `current` keeps being served, and
  * the job is retried through BullMQ's stalled-job recovery (lock 30 s, stalled check every 30 s) by another
  * worker. Enough training steps that the job is still training when the kill lands.
  */
-const TRAINING_STEPS = 150;
+const TRAINING_STEPS = 100;
 const USER = 'faults-worker-kill';
 /** Worker 1 dies once the job reports this much progress: well inside training, far from storing. */
 const KILL_AT_PCT = 20;
 
-let cluster: Cluster;
-
-beforeAll(async () => {
-  cluster = await startCluster({ workers: 1, trainingSteps: TRAINING_STEPS });
-});
-afterAll(async () => {
-  await cluster?.teardown();
-  await killAll();
-});
+const cluster = clusterPerFile({ workers: 1, trainingSteps: TRAINING_STEPS });
 
 interface Download {
   at: number;
@@ -61,7 +45,7 @@ function loop<T>(everyMs: number, body: () => Promise<T>): { stop: () => Promise
 
 describe('a worker killed with SIGKILL mid-training', () => {
   it('keeps serving the old model, never shows a partial one, and another worker finishes the job', async () => {
-    const { client, dataDir } = cluster;
+    const { client, dataDir } = cluster();
     const { token } = await client.createUser(USER);
     // v1: the base model, stored the way the worker stores a version, and made current.
     const v1 = new Uint8Array(await readFile(BASE_MODEL_PATH));
@@ -101,13 +85,13 @@ describe('a worker killed with SIGKILL mid-training', () => {
       (s) => s.state === 'active' && s.progress.pct >= KILL_AT_PCT,
       60_000,
     );
-    const [worker1] = cluster.workers;
+    const [worker1] = cluster().workers;
     await worker1.kill();
     const killedAt = performance.now();
     const pctAtKill = training.progress.pct;
     // The dead worker's lock holds the job as active; the model is still v1.
     await sleep(2_000);
-    const worker2 = await cluster.startWorker();
+    const worker2 = await cluster().startWorker();
     const worker2At = performance.now();
 
     const done = await client.waitForJob(jobId, token, undefined, 150_000);
