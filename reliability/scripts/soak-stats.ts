@@ -15,17 +15,22 @@ export interface KindSummary {
   maxMs: number;
 }
 
-/** Latencies and statuses per request kind, and the first errors in full. */
+/** Latencies and statuses per request kind, the first errors of each kind in full, errors over time. */
 export class RequestBook {
   readonly #latencies = new Map<string, number[]>();
   readonly #statuses = new Map<string, Record<string, number>>();
   readonly #errors = new Map<string, number>();
-  /** The first `keepErrors` errors, described (kind, status, body). */
+  /** The first `keepPerKind` errors of each kind, described (kind, seconds into the run, status, body). */
   readonly errorSamples: string[] = [];
-  readonly #keepErrors: number;
+  /** Errors per `bucketS`-second bucket since the book was made (bucket index → count). */
+  readonly errorsOverTime: Record<number, number> = {};
+  readonly #keepPerKind: number;
+  readonly #bucketS: number;
+  readonly #started = performance.now();
 
-  constructor(keepErrors = 20) {
-    this.#keepErrors = keepErrors;
+  constructor(keepPerKind = 4, bucketS = 10) {
+    this.#keepPerKind = keepPerKind;
+    this.#bucketS = bucketS;
   }
 
   /** One finished request; `error` describes why it counts as an error (undefined when it does not). */
@@ -43,8 +48,12 @@ export class RequestBook {
 
   /** An error that is not one request's answer (a failed job, a wrong model download). */
   error(kind: string, description: string): void {
-    this.#errors.set(kind, (this.#errors.get(kind) ?? 0) + 1);
-    if (this.errorSamples.length < this.#keepErrors) this.errorSamples.push(`${kind}: ${description}`);
+    const seen = this.#errors.get(kind) ?? 0;
+    this.#errors.set(kind, seen + 1);
+    const atS = (performance.now() - this.#started) / 1000;
+    const bucket = Math.floor(atS / this.#bucketS) * this.#bucketS;
+    this.errorsOverTime[bucket] = (this.errorsOverTime[bucket] ?? 0) + 1;
+    if (seen < this.#keepPerKind) this.errorSamples.push(`${kind} at ${atS.toFixed(0)} s: ${description}`);
   }
 
   get requests(): number {

@@ -11,6 +11,7 @@
  * `reliability/test/soak.test.ts` runs the same `runSoak` for ≤ 60 s.
  */
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sha256Hex } from '@kws/store';
@@ -77,13 +78,20 @@ export interface SoakReport {
   /** Seconds the load ran. */
   loadS: number;
   requests: number;
-  /** Uploads not sent because every uploader still waited for its previous one. */
+  /** Steady requests not sent: every uploader still waited for its previous upload, or MAX_IN_FLIGHT were waiting. */
   skipped: number;
   errors: number;
   errorRate: number;
   throughputPerS: number;
   kinds: KindSummary[];
   errorSamples: string[];
+  /** Errors per 10 s of the run (seconds since the load started → count). */
+  errorsOverTime: Record<number, number>;
+  /**
+   * Event-loop delay (ms) of the load generator itself and the api's worst `nodejs_eventloop_lag_max_seconds`
+   * per 10 s: a stalled client or a starved api shows here, not as a service fault.
+   */
+  eventLoopDelayMs: { client: { p99: number; max: number }; apiMax: number };
   jobs: { requested: number; completed: number; failed: number };
   rss: Record<string, RssTrend>;
   rssSeries: Record<string, RssSample[]>;
@@ -101,6 +109,8 @@ const EXPECTED: Record<string, readonly number[]> = {
   revalidate: [304],
 };
 
+/** Steady requests waiting for an answer at most; past it, new ones are counted as not sent. */
+const MAX_IN_FLIGHT = 256;
 /** Clips a user holds before an uploader deletes its oldest (well under the 20-clip limit). */
 const KEEP_CLIPS = 10;
 const CLIP_POOL = 24;
@@ -127,7 +137,6 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
   );
   let nextClip = 0;
   const aClip = () => pool[nextClip++ % pool.length];
-  const book = new RequestBook();
   const loadBefore = loadavg()[0];
 
   log(
@@ -139,6 +148,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
     apiLogLevel: 'warn',
   });
   let sampler: RssSampler | undefined;
+  let stopProbes = () => {};
   try {
     const { client } = cluster;
     const timed = async (kind: string, call: () => Promise<HttpReply>): Promise<HttpReply | undefined> => {
@@ -193,6 +203,22 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       ]),
       options.rssEveryMs,
     );
+    const book = new RequestBook();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    let apiLagMaxMs = 0;
+    const lagScrape = setInterval(() => {
+      apiLagMax(client).then(
+        (ms) => {
+          apiLagMaxMs = Math.max(apiLagMaxMs, ms ?? 0);
+        },
+        () => {},
+      );
+    }, 10_000);
+    stopProbes = () => {
+      clearInterval(lagScrape);
+      loopDelay.disable();
+    };
     const requested = new Set<string>();
     const completed = new Set<string>();
     const failed = new Set<string>();
@@ -279,12 +305,12 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
         const target = Math.floor(elapsedS * options.rates[kind]);
         while (due[kind] < target && loadRunning()) {
           due[kind]++;
-          if (kind === 'upload') {
-            const idle = uploaders.find((u) => !u.busy);
-            // Every uploader still busy: the api is slower than the upload rate; counted, not queued.
-            if (idle) launch(() => upload(idle));
-            else skipped++;
-          } else {
+          // Past the in-flight cap, or every uploader still busy, the api is slower than the offered load:
+          // the request is counted as not sent instead of piling up.
+          const idle = kind === 'upload' ? uploaders.find((u) => !u.busy) : undefined;
+          if (inFlight.size >= MAX_IN_FLIGHT || (kind === 'upload' && !idle)) skipped++;
+          else if (idle) launch(() => upload(idle));
+          else {
             const device = devices[due[kind] % devices.length];
             launch(() => (kind === 'download' ? download(device) : revalidate(device)));
           }
@@ -317,6 +343,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       { timeoutMs: options.drainTimeoutS * 1000, everyMs: 500 },
     );
     const trends = sampler.stop(Math.min(options.warmupS, loadS / 3));
+    stopProbes();
     const requests = book.requests;
     const errors = book.errors;
     const { log: _log, ...plain } = options;
@@ -330,6 +357,11 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       throughputPerS: requests / loadS,
       kinds: book.summary(),
       errorSamples: book.errorSamples,
+      errorsOverTime: book.errorsOverTime,
+      eventLoopDelayMs: {
+        client: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+        apiMax: apiLagMaxMs,
+      },
       jobs: { requested: requested.size, completed: completed.size, failed: failed.size },
       rss: Object.fromEntries(trends),
       rssSeries: Object.fromEntries(sampler.series),
@@ -337,6 +369,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
     };
   } finally {
     sampler?.stop();
+    stopProbes();
     await cluster.teardown();
   }
 }
@@ -359,6 +392,13 @@ async function pollUntilEnded(
   return undefined;
 }
 
+/** The api's `nodejs_eventloop_lag_max_seconds` (since its previous scrape) in ms. */
+async function apiLagMax(client: ApiClient): Promise<number | undefined> {
+  const res = await client.request('GET', '/metrics', { timeoutMs: 5_000 });
+  const m = /^nodejs_eventloop_lag_max_seconds ([\d.e+-]+)$/m.exec(res.body.toString('utf8'));
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
 /** `kws_queue_jobs{state}` from the api's /metrics. */
 export async function queueCounts(client: ApiClient): Promise<Record<string, number>> {
   const res = await client.request('GET', '/metrics');
@@ -375,7 +415,8 @@ export function formatReport(r: SoakReport): string {
   const lines = [
     `load ${r.loadS.toFixed(0)} s on loopback: api + ${r.options.workers} workers, KWS_TRAINING_STEPS=${r.options.trainingSteps}; ` +
       `1-min load average ${r.loadAverage.before.toFixed(2)} before, ${r.loadAverage.after.toFixed(2)} after`,
-    `${r.requests} requests, ${r.throughputPerS.toFixed(1)} req/s, ${r.errors} errors (rate ${r.errorRate}), ${r.skipped} uploads skipped`,
+    `${r.requests} requests, ${r.throughputPerS.toFixed(1)} req/s, ${r.errors} errors (rate ${r.errorRate}), ${r.skipped} not sent (api behind the offered load)`,
+    `event-loop delay: load generator p99 ${r.eventLoopDelayMs.client.p99.toFixed(0)} ms, max ${r.eventLoopDelayMs.client.max.toFixed(0)} ms; api max ${r.eventLoopDelayMs.apiMax.toFixed(0)} ms`,
     `jobs: ${r.jobs.requested} requested, ${r.jobs.completed} completed, ${r.jobs.failed} failed`,
     '',
     `${'kind'.padEnd(11)}${pad('count', 8)}${pad('errors', 8)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('max ms', 9)}  statuses`,
@@ -393,7 +434,11 @@ export function formatReport(r: SoakReport): string {
         `${pad(t.growthMb.toFixed(1), 8)}${pad(t.slopeMbPerMin.toFixed(2), 8)}${pad(t.maxMb.toFixed(0), 7)}${pad(t.samples, 9)}`,
     ),
   ];
-  if (r.errorSamples.length > 0) lines.push('', 'first errors:', ...r.errorSamples.map((e) => `  ${e}`));
+  if (r.errorSamples.length > 0) {
+    const overTime = Object.entries(r.errorsOverTime).map(([s, n]) => `${s} s: ${n}`);
+    lines.push('', `errors per 10 s: ${overTime.join(', ')}`, 'first errors of each kind:');
+    lines.push(...r.errorSamples.map((e) => `  ${e}`));
+  }
   return lines.join('\n');
 }
 
