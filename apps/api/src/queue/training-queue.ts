@@ -18,9 +18,9 @@ import { errors } from '../errors.ts';
 /** Every queue call answers (or fails with 503) within this bound, so a dead Redis costs < 1 s. */
 export const QUEUE_TIMEOUT_MS = 800;
 /**
- * ioredis fails a command after this long: only a backstop so commands to a hung Redis don't pile up;
- * `#bounded` answers the request. At the bound itself, ioredis's timer would fail a command whose reply is
- * already waiting in the socket whenever the event loop ran late (see `#bounded`).
+ * ioredis fails a command after this long, and a call on a Redis that keeps answering gets at most this long
+ * (see `#bounded`): a backstop so commands don't pile up. At the bound itself, ioredis's timer would fail a
+ * command whose reply is already waiting in the socket whenever the event loop ran late.
  */
 const COMMAND_BACKSTOP_MS = 10_000;
 /** ioredis reconnects with this backoff cap while Redis is away. */
@@ -84,6 +84,8 @@ export class TrainingQueue {
   readonly #timeoutMs: number;
   readonly #where: string;
   #down = false;
+  /** `performance.now()` when Redis last sent bytes on the connection: it is alive, whatever this process is doing. */
+  #lastReplyAt = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: TrainingQueueOptions) {
@@ -101,6 +103,11 @@ export class TrainingQueue {
     };
     this.#redis = new Redis(options.redisUrl, connectionOptions);
     this.#redis.on('error', (err) => this.#markDown(err));
+    this.#redis.on('connect', () => {
+      this.#redis.stream.on('data', () => {
+        this.#lastReplyAt = performance.now();
+      });
+    });
     this.#redis.on('ready', () => {
       if (this.#down) options.logger.info(`${this.#where} is reachable again`);
       this.#down = false;
@@ -249,20 +256,31 @@ export class TrainingQueue {
     }
     let timer: NodeJS.Timeout | undefined;
     let immediate: NodeJS.Immediate | undefined;
+    const started = performance.now();
     const timeout = new Promise<never>((_, reject) => {
-      const fail = () =>
+      let since = started;
+      // Timers run before I/O in an event-loop turn: when this process was busy past the deadline (a starved
+      // CPU, a burst of requests), a reply Redis already sent would lose to the expired timer. So the check
+      // runs from the check phase (setImmediate), after this turn's I/O; and if Redis sent anything since the
+      // last check it is alive — the call is slow because each round trip waited for this event loop — and
+      // gets another bound (up to the backstop). Only a Redis silent for a whole bound fails the call.
+      const check = () => {
+        const now = performance.now();
+        if (this.#lastReplyAt > since && now - started < COMMAND_BACKSTOP_MS) {
+          since = now;
+          arm(this.#timeoutMs);
+          return;
+        }
         reject(
           errors.QUEUE_UNAVAILABLE(`cannot ${what}: ${this.#where} did not answer in ${this.#timeoutMs} ms`),
         );
-      // Timers run before I/O in an event-loop turn: when the loop was busy past the deadline (a CPU-starved
-      // process), a reply Redis already sent would lose to the expired timer. Failing from the check phase
-      // (setImmediate) lets this turn's I/O settle the call first, so only a Redis that is really silent fails.
-      timer = setTimeout(
-        () => {
-          immediate = setImmediate(fail);
-        },
-        Math.max(1, deadline - Date.now()),
-      );
+      };
+      const arm = (ms: number) => {
+        timer = setTimeout(() => {
+          immediate = setImmediate(check);
+        }, ms);
+      };
+      arm(Math.max(1, deadline - Date.now()));
     });
     try {
       return await Promise.race([call(), timeout]);
