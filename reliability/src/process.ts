@@ -29,6 +29,10 @@ export class ManagedProcess {
   constructor(name: string, command: string, args: string[], env: Record<string, string>) {
     this.name = name;
     this.#child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A spawn or signal failure goes to the logs (and the constructor's throw), never an uncaught 'error'.
+    this.#child.on('error', (err) => {
+      this.#logs += `[harness] ${name}: ${err.message}\n`;
+    });
     if (this.#child.pid === undefined) throw new Error(`${name}: could not spawn ${command}`);
     this.pid = this.#child.pid;
     live.add(this);
