@@ -3,7 +3,8 @@
  * of every format the decoder claims (8/16/24/32-bit integer, 32/64-bit float, WAVE_FORMAT_EXTENSIBLE, mono
  * to 5 channels, 8–96 kHz, extra chunks before and after the data), and mutations that target what a WAV
  * decoder trusts: chunk and RIFF sizes (huge, zero, off by a few), fmt fields (codec, channels, rate, block
- * align, bits, extension), chunk ids, truncation, splices, bit flips, duplicated and deleted chunks.
+ * align, bits, extension), chunk ids, truncation, splices, bit flips, duplicated and deleted chunks, and runs
+ * of samples at the edges of their format (float32 ±max, ±Inf, NaN, integer rails).
  *
  * A case is data (`FuzzCase`): fast-check shrinks a failure to the fewest mutations, and a seed reproduces
  * the whole run.
@@ -106,6 +107,17 @@ type FmtField = keyof typeof FMT_FIELDS;
 const INTERESTING_SIZES = [
   0, 1, 2, 3, 4, 7, 8, 15, 16, 17, 40, 0x7fffffff, 0x80000000, 0xfffffff0, 0xffffffff,
 ];
+/** Little-endian sample values at the edges of each format: float32 ±max, ±Inf, NaN, int16 rails, 8-bit mid. */
+const SAMPLE_PATTERNS = [
+  [0xff, 0xff, 0x7f, 0x7f],
+  [0xff, 0xff, 0x7f, 0xff],
+  [0x00, 0x00, 0x80, 0x7f],
+  [0x00, 0x00, 0xc0, 0x7f],
+  [0xff, 0x7f, 0xff, 0x7f],
+  [0x00, 0x80, 0x00, 0x80],
+  [0x80, 0x80, 0x80, 0x80],
+  [0x00, 0x00, 0x00, 0x00],
+] as const;
 const CHUNK_IDS = [
   'fmt ',
   'data',
@@ -134,7 +146,9 @@ export type Mutation =
   | { kind: 'duplicateChunk'; chunk: number; to: number }
   | { kind: 'deleteChunk'; chunk: number }
   | { kind: 'deleteRange'; at: number; length: number }
-  | { kind: 'append'; bytes: number[] };
+  | { kind: 'append'; bytes: number[] }
+  /** Overwrites `length` bytes from byte `at` (rounded down to 4) with a repeated 4-byte sample pattern. */
+  | { kind: 'fill'; at: number; length: number; pattern: readonly number[] };
 
 export interface FuzzCase {
   seed: number;
@@ -254,6 +268,12 @@ export function applyMutation(bytes: Uint8Array, m: Mutation, seeds: readonly Se
     }
     case 'append':
       return concat([bytes, Uint8Array.from(m.bytes)]);
+    case 'fill': {
+      const out = bytes.slice();
+      const at = pos(m.at) & ~3;
+      for (let i = 0; i < m.length && at + i < n; i++) out[at + i] = m.pattern[i % 4];
+      return out;
+    }
   }
 }
 
@@ -308,6 +328,12 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('deleteChunk' as const), chunk: fc.nat(7) }),
   fc.record({ kind: fc.constant('deleteRange' as const), at: position, length: fc.nat(64) }),
   fc.record({ kind: fc.constant('append' as const), bytes: fc.array(byte, { maxLength: 32 }) }),
+  fc.record({
+    kind: fc.constant('fill' as const),
+    at: fc.nat(),
+    length: fc.integer({ min: 4, max: 8192 }),
+    pattern: fc.constantFrom(...SAMPLE_PATTERNS),
+  }),
 );
 
 /** A seed index and 1–4 mutations applied in order. */
