@@ -16,7 +16,9 @@ import type { FastifyInstance, FastifyServerOptions, HTTPMethods, LightMyRequest
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signToken } from '../../apps/api/src/auth/tokens.ts';
 import { speechWav } from '../../apps/api/test/audio.ts';
-import { bearer, createUser, startTestApp, type TestApp, upload } from '../../apps/api/test/helpers.ts';
+import { bearer, createUser, type TestApp, upload } from '../../apps/api/test/helpers.ts';
+import { killAll } from '../src/harness.ts';
+import { inProcessApi } from '../src/hostile/in-process.ts';
 
 interface Route {
   method: HTTPMethods;
@@ -169,6 +171,7 @@ const EXPECTED_CODES: Record<number, string> = {
 };
 
 let t: TestApp;
+let teardown: (() => Promise<void>) | undefined;
 let routes: Route[];
 /** A user with 3 clips and a queued job (no worker runs here): the target of the job route. */
 let jobOwner: Principals;
@@ -208,7 +211,7 @@ function concreteUrl(url: string, who: Principals): string {
 }
 
 beforeAll(async () => {
-  t = await startTestApp();
+  ({ t, teardown } = await inProcessApi());
   routes = routesOf(t.app);
   jobOwner = await principals(3);
   const res = await t.app.inject({
@@ -220,7 +223,8 @@ beforeAll(async () => {
   jobId = res.json<{ jobId: string }>().jobId;
 });
 afterAll(async () => {
-  await t?.cleanup();
+  await teardown?.();
+  await killAll();
 });
 
 describe('authorization matrix', () => {

@@ -12,8 +12,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUEST_TIMEOUT_MS } from '../../apps/api/src/server.ts';
-import { multipart, startTestApp } from '../../apps/api/test/helpers.ts';
+import { multipart } from '../../apps/api/test/helpers.ts';
 import { type Cluster, killAll, startCluster } from '../src/harness.ts';
+import { inProcessApi } from '../src/hostile/in-process.ts';
 import { processMemory } from '../src/hostile/memory.ts';
 import { type RawExchange, rawExchange, requestHead } from '../src/hostile/raw-http.ts';
 import { seedWavs } from '../src/hostile/wav-fuzz.ts';
@@ -275,7 +276,7 @@ describe('slow loris against the real api, at the product timeouts (KWS_HOSTILE_
 
 describe('slow loris, bounded by the server timeouts (in-process, the same timeouts shortened)', () => {
   it('the api bounds a request at REQUEST_TIMEOUT_MS, with Node headersTimeout ≤ it (both are enforced then)', async () => {
-    const t = await startTestApp();
+    const { t, teardown } = await inProcessApi();
     try {
       expect(t.app.server.requestTimeout).toBe(REQUEST_TIMEOUT_MS);
       expect(t.app.server.headersTimeout).toBeLessThanOrEqual(REQUEST_TIMEOUT_MS);
@@ -321,7 +322,7 @@ describe('slow loris, bounded by the server timeouts (in-process, the same timeo
         expect(res.ms).toBeLessThan(5_000);
       }
     } finally {
-      await t.cleanup();
+      await teardown();
     }
   });
 });
