@@ -62,9 +62,10 @@ export class Auth {
       throw errors.UNAUTHORIZED('Basic credentials must be user "admin" with the admin key as password');
     }
     if (scheme.toLowerCase() !== 'bearer' || !credential) {
-      throw errors.UNAUTHORIZED(
-        `expected "Bearer <token>", received a ${JSON.stringify(scheme.slice(0, 20))} header`,
-      );
+      // Without a space the whole header is the "scheme": most likely a bare token or key, never echoed.
+      const received =
+        space < 0 ? 'a header without a scheme' : `a ${JSON.stringify(scheme.slice(0, 20))} header`;
+      throw errors.UNAUTHORIZED(`expected "Bearer <token>", received ${received}`);
     }
     if (!credential.startsWith('v1.')) {
       if (secretsEqual(credential, this.#options.adminKey)) return { kind: 'admin' };
