@@ -8,17 +8,24 @@
  * - Against a real api process over loopback: KWS_FUZZ_UPLOADS (default 2,000) of them as uploads (every
  *   fifth between two valid clips, so the batch's all-or-nothing rule is exercised): never a 5xx, always 201
  *   or a 4xx `{ error: { code, message } }`, nothing stored for a rejected request, the api's RSS bounded.
+ * - KWS_FUZZ_FORMS (default 600) mutated multipart forms around a valid clip (media type and boundary, part
+ *   headers, file names, framing), on raw sockets: the same rule.
  *
  * The run is seeded (KWS_FUZZ_SEED, default below, printed): fast-check names the failing case and its seed,
  * and `KWS_FUZZ_SEED=<seed> npm run test:faults -- hostile-fuzz` reproduces it.
  */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AudioFormatError, analyzeQuality, decodeWav, toMono16k } from '@kws/audio';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkClip } from '../../apps/api/src/enrollment/quality.ts';
 import { errors, KwsError } from '../../apps/api/src/errors.ts';
+import { multipart } from '../../apps/api/test/helpers.ts';
 import { type Cluster, type FormFile, killAll, scanStore, startCluster } from '../src/harness.ts';
 import { processMemory } from '../src/hostile/memory.ts';
+import { multipartMutations, mutateMultipart } from '../src/hostile/multipart-fuzz.ts';
+import { rawExchange, requestHead } from '../src/hostile/raw-http.ts';
 import { applyCase, fuzzCase, seedWavs } from '../src/hostile/wav-fuzz.ts';
 
 const SEED = Number(process.env.KWS_FUZZ_SEED ?? 20_261_126);
@@ -30,6 +37,7 @@ const CALL_BOUND_MS = 2_000;
 const RSS_GROWTH_BOUND_MB = 300;
 /** Upload lanes at once, one user each (so "nothing stored" can be checked per user between requests). */
 const LANES = 4;
+const MULTIPART_CASES = Number(process.env.KWS_FUZZ_FORMS ?? 600);
 
 const seeds = seedWavs();
 
@@ -199,5 +207,59 @@ describe(`WAV mutation fuzz through the upload route of a real api process (seed
     expect((await scanStore(cluster.dataDir)).tempFiles).toEqual([]);
     expect(api.logs()).not.toMatch(/unhandled error/);
     expect((await client.request('GET', '/healthz')).status).toBe(200);
+  });
+
+  it(`${MULTIPART_CASES} mutated multipart forms (framing, part headers, file names): 201 or a 4xx JSON error`, async () => {
+    const { client, api } = cluster;
+    const { userId, token } = await client.createUser('fuzz-multipart');
+    const valid = await multipart([{ name: 'c.wav', bytes: seeds[1].bytes }]);
+    const cases = fc.sample(multipartMutations, { seed: SEED + 2, numRuns: MULTIPART_CASES });
+    const statuses: Tally = {};
+    const failures: string[] = [];
+    const started = performance.now();
+    let maxMs = 0;
+    for (const [i, mutations] of cases.entries()) {
+      const c = mutateMultipart(
+        { body: valid.payload, contentType: valid.headers['content-type'] },
+        mutations,
+      );
+      const head = requestHead('POST', `/v1/users/${userId}/enrollments`, [
+        ['Host', 'kws'],
+        ['Authorization', `Bearer ${token}`],
+        ['Content-Type', c.contentType],
+        ['Content-Length', c.contentLength],
+        ['Connection', 'close'],
+      ]);
+      const res = await rawExchange(api.port, [head, c.body.subarray(0, c.contentLength)], {
+        timeoutMs: 30_000,
+      });
+      maxMs = Math.max(maxMs, res.ms);
+      count(statuses, String(res.status));
+      let code: string | undefined;
+      try {
+        code = JSON.parse(res.body).error?.code;
+      } catch {}
+      const what = `case ${i} ${JSON.stringify(mutations).slice(0, 200)}: ${res.status} ${res.body.slice(0, 200)}`;
+      if (res.status === 201) {
+        // Whatever the file name said, the store names files by clip id only.
+        const onDisk = await readdir(join(cluster.dataDir, 'users', userId, 'clips'));
+        if (!onDisk.every((f) => /^[A-Za-z0-9_-]{1,64}\.wav$/.test(f)))
+          failures.push(`${what} — files ${onDisk}`);
+        for (const clip of JSON.parse(res.body).clips as { clipId: string }[]) {
+          await client.request('DELETE', `/v1/users/${userId}/enrollments/${clip.clipId}`, { token });
+        }
+      } else if (res.status >= 400 && res.status < 500 && code?.startsWith('KWS_ERR_')) {
+        const stored = (await client.listClips(userId, token)).json<{ clips: unknown[] }>().clips.length;
+        if (stored !== 0) failures.push(`${what} — but ${stored} clip(s) stored`);
+      } else {
+        failures.push(what);
+      }
+      if (failures.length >= 10) break;
+    }
+    console.log(
+      `hostile-fuzz multipart ${JSON.stringify({ seed: SEED + 2, cases: cases.length, seconds: Number(((performance.now() - started) / 1000).toFixed(1)), maxRequestMs: maxMs, statuses })}`,
+    );
+    expect(failures).toEqual([]);
+    expect(api.logs()).not.toMatch(/unhandled error/);
   });
 });
