@@ -24,14 +24,20 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** A request still unanswered after this long is aborted (a `fetch` error), unless a timeout is given. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 /** A client of the api over real HTTP on loopback (Node's fetch), as a device or an admin would call it. */
 export class ApiClient {
   readonly baseUrl: string;
   readonly adminKey: string;
+  /** Timeout of every request that does not set its own (a starved machine may want more). */
+  readonly timeoutMs: number;
 
-  constructor(baseUrl: string, adminKey: string) {
+  constructor(baseUrl: string, adminKey: string, options: { timeoutMs?: number } = {}) {
     this.baseUrl = baseUrl;
     this.adminKey = adminKey;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
   async request(method: string, path: string, options: RequestOptions = {}): Promise<HttpReply> {
@@ -47,7 +53,7 @@ export class ApiClient {
       method,
       headers,
       ...(body !== undefined ? { body } : {}),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+      signal: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs),
     });
     return toReply(res.status, res.headers, Buffer.from(await res.arrayBuffer()), `${method} ${path}`);
   }

@@ -26,6 +26,8 @@ export interface ClusterOptions {
   apiLogLevel?: string;
   /** An existing data dir (e.g. a tiny tmpfs); default a fresh temp dir, removed on teardown. */
   dataDir?: string;
+  /** Timeout of the cluster client's requests (default `DEFAULT_REQUEST_TIMEOUT_MS`). */
+  clientTimeoutMs?: number;
 }
 
 /** A whole deployment on loopback: a private redis-server, one api process, worker processes, one data dir. */
@@ -89,7 +91,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       redis,
       api,
       workers,
-      client: new ApiClient(api.url, api.adminKey),
+      client: new ApiClient(
+        api.url,
+        api.adminKey,
+        options.clientTimeoutMs !== undefined ? { timeoutMs: options.clientTimeoutMs } : {},
+      ),
       startWorker: addWorker,
       teardown,
     };

@@ -7,7 +7,14 @@
 export { speechWav } from '../../apps/api/test/audio.ts';
 export { multipart } from '../../apps/api/test/helpers.ts';
 export { voiceClips } from '../../apps/worker/test/helpers.ts';
-export { ApiClient, expectStatus, type FormFile, type HttpReply, type JobStatus } from './client.ts';
+export {
+  ApiClient,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  expectStatus,
+  type FormFile,
+  type HttpReply,
+  type JobStatus,
+} from './client.ts';
 export { type Cluster, type ClusterOptions, startCluster } from './cluster.ts';
 export {
   childEnv,
