@@ -97,8 +97,13 @@ export class KernelThread {
   wait(): void {
     const until = performance.now() + SPIN_MS;
     while (Atomics.load(this.control, DONE) !== this.sequence && performance.now() < until);
-    while (Atomics.load(this.control, DONE) !== this.sequence) {
-      Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE));
+    // Park on the value just compared: re-reading DONE for Atomics.wait's expected value lost the wake-up
+    // when the worker finished between the two reads (the wait then slept on the final value, which never
+    // changes again) — the hang of personalize runs with the kernel thread (scripts/stress-kernel-thread.ts).
+    for (;;) {
+      const done = Atomics.load(this.control, DONE);
+      if (done === this.sequence) break;
+      Atomics.wait(this.control, DONE, done);
     }
     if (Atomics.load(this.control, FAILED) === 1) {
       const message = receiveMessageOnPort(this.port)?.message ?? 'no message';

@@ -87,11 +87,10 @@ export interface WasmKernelOptions {
   /**
    * 2: `concurrently` runs its second task on a worker thread; 1 (default): everything on the calling
    * thread. `KWS_NN_THREADS=2` opts in, on the main thread of a machine with 2 or more cores only.
-   * Opt-in because personalize runs with it hung for good, both threads idle: 2 of 4 from inside a worker
-   * thread, and one vitest run of the personalize tests on a fork's main thread sat at 0 % CPU for 15 min
-   * (after 12 bench and 6 CLI runs had passed; not yet proven to be the same hang). Until that is found,
-   * one thread is the safe default (it costs 1.18× on training and 1.5× on inference when the second
-   * core is free).
+   * Personalize runs with it used to hang for good, both threads idle in Atomics.wait: the hand-off lost
+   * the worker's wake-up when it finished between two reads of the done word (fixed in wasm-thread.ts'
+   * `wait`; README.md says how it was found). It stays opt-in: detection and the worker's jobs are
+   * measured on one core, and with the second core busy the hand-off costs more than it saves.
    */
   threads?: 1 | 2;
   /** Multiply-adds per task from which `concurrently` uses the worker (default 2e6; tests use 0). */
