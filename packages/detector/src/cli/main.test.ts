@@ -94,7 +94,7 @@ describe('kws main (in process)', () => {
       [['mfcc', goodPath, badPath], 'kws mfcc: expected exactly one input WAV file, got 2\n'],
       [
         ['frobnicate'],
-        'kws: unknown command "frobnicate"; expected one of: mfcc, synth, train-base, personalize, detect, eval, export\n',
+        'kws: unknown command "frobnicate"; expected one of: mfcc, synth, train-base, mine, personalize, detect, eval, export\n',
       ],
       [[], "kws: missing command; run 'kws --help' for the list\n"],
     ];

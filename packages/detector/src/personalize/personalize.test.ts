@@ -160,5 +160,7 @@ describe('personalize', () => {
     expect(chooseThreshold([0.7, 0.8, 0.9, 0.95], [0.1, 0.85], 0.5)).toBe(0.86);
     // Never above the ceiling.
     expect(chooseThreshold([0.99], [0.98], 0.5)).toBeLessThanOrEqual(PERSONALIZE_DEFAULTS.maxThreshold);
+    // A base calibrated above the ceiling: the user's threshold is never below the base's.
+    expect(chooseThreshold([0.995], [0.1], 0.99)).toBe(0.99);
   });
 });

@@ -247,9 +247,11 @@ export function chooseThreshold(
   negatives: readonly number[],
   floor: number = PERSONALIZE_DEFAULTS.minThreshold,
 ): number {
-  const { maxThreshold, falseAcceptCost } = PERSONALIZE_DEFAULTS;
+  const { falseAcceptCost } = PERSONALIZE_DEFAULTS;
+  // A base calibrated above maxThreshold keeps its own threshold as the ceiling too: never below the base's.
+  const maxThreshold = Math.max(PERSONALIZE_DEFAULTS.maxThreshold, floor);
   const candidates = THRESHOLD_GRID.filter((t) => t >= floor - 1e-9 && t <= maxThreshold + 1e-9);
-  if (candidates.length === 0) return Math.min(maxThreshold, floor);
+  if (candidates.length === 0) return floor;
   const cost = (t: number) =>
     positives.filter((s) => s < t).length / Math.max(1, positives.length) +
     (falseAcceptCost * negatives.filter((s) => s >= t).length) / Math.max(1, negatives.length);
