@@ -5,7 +5,7 @@
  *   `analyzeQuality` and the api's own `checkClip` (the path an upload takes). Every input decodes or throws
  *   `AudioFormatError` (the check: accepted or `KWS_ERR_BAD_AUDIO`); nothing else is ever thrown, no call
  *   runs past CALL_BOUND_MS (a hang, not a benchmark), the RSS stays bounded.
- * - Against a real api process over loopback: KWS_FUZZ_UPLOADS (default 2,000) of them as uploads (every
+ * - Against a real api process over loopback: KWS_FUZZ_UPLOADS (default 10,000) of them as uploads (every
  *   fifth between two valid clips, so the batch's all-or-nothing rule is exercised): never a 5xx, always 201
  *   or a 4xx `{ error: { code, message } }`, nothing stored for a rejected request, the api's RSS bounded.
  * - KWS_FUZZ_FORMS (default 600) mutated multipart forms around a valid clip (media type and boundary, part
@@ -30,7 +30,7 @@ import { applyCase, fuzzCase, seedWavs } from '../src/hostile/wav-fuzz.ts';
 
 const SEED = Number(process.env.KWS_FUZZ_SEED ?? 20_261_126);
 const DECODE_CASES = Number(process.env.KWS_FUZZ_CASES ?? 12_000);
-const UPLOAD_CASES = Number(process.env.KWS_FUZZ_UPLOADS ?? 2_000);
+const UPLOAD_CASES = Number(process.env.KWS_FUZZ_UPLOADS ?? 10_000);
 /** No single input may take this long: the files are ≤ 130 kB, so this only catches a hang or a blow-up. */
 const CALL_BOUND_MS = 2_000;
 /** RSS growth allowed over a whole run (the inputs are small; unbounded growth would blow far past this). */
