@@ -200,18 +200,21 @@ function testClips() {
 }
 
 /**
- * The personal model ranks the user's keyword above other speech with a clear gap and detects none of the
- * other speech. Whether a held-out take clears the model's threshold is not asked: personalize never sets
- * it below the base model's, which is 0.99 since 984c93c, and over 16 seeds the personal models then
- * detected none of these 7 takes in 11 (every take under 0.99) — a detector question, not this pipeline's.
- * With the earlier base (threshold 0.5) one take against the threshold failed 2 seeds of 16.
+ * The personal model detects the user's held-out recording (a take never uploaded), detects none of the other
+ * speech, and ranks every held-out keyword take above all other speech with a clear gap. The clips and so
+ * the training seed (a hash of the clips' bytes) are fixed: for these clips at this budget the user model
+ * scored all 16 of 16 probe takes of the voice ≥ 0.98 at its threshold of 0.91. Over 8 other seeds the
+ * ranking held every time but detection of the takes ranged from 1 to 16 of 16, which is why detection is
+ * asserted for this run's seed (a real regression moves it) and the gap for every take.
  */
 async function expectDetectsTheUser(model: DetectorModel): Promise<void> {
   const { keyword, other } = await testClips();
-  const keywordScores = keyword.map((clip) => detect(model, clip).score);
+  const keywordResults = keyword.map((clip) => detect(model, clip));
+  const keywordScores = keywordResults.map((r) => r.score);
   const otherResults = other.map((clip) => detect(model, clip));
   const otherScores = otherResults.map((r) => r.score);
   const scores = `keyword takes ${keywordScores.map((v) => v.toFixed(3))}, other speech ${otherScores.map((v) => v.toFixed(3))}, threshold ${model.header.threshold}`;
+  expect(keywordResults[0].detected, `the held-out recording: ${scores}`).toBe(true);
   expect(
     otherResults.every((r) => !r.detected),
     scores,
@@ -220,7 +223,7 @@ async function expectDetectsTheUser(model: DetectorModel): Promise<void> {
 }
 
 describe('end to end: api + worker + detection', () => {
-  it('through inject: the trained model ranks held-out takes of the voice above other speech, detects no other speech', async () => {
+  it('through inject: the trained model detects a held-out recording of the voice and no other speech', async () => {
     const { model } = await personalizeThrough(injectClient(app));
     await expectDetectsTheUser(model);
   });

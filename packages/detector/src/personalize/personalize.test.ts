@@ -151,7 +151,7 @@ describe('personalize', () => {
     }
   }, 60_000);
 
-  it('chooses the lowest threshold at or above the floor that keeps held-out negatives from firing', () => {
+  it('chooses the lowest threshold that keeps held-out negatives from firing, not held to the base threshold', () => {
     // Negatives up to 0.62: the first grid threshold above them, as long as positives stay above it.
     expect(chooseThreshold([0.9, 0.95, 0.99], [0.1, 0.62, 0.3], 0.5)).toBe(0.63);
     // Nothing fires anywhere: the floor.
@@ -160,7 +160,13 @@ describe('personalize', () => {
     expect(chooseThreshold([0.7, 0.8, 0.9, 0.95], [0.1, 0.85], 0.5)).toBe(0.86);
     // Never above the ceiling.
     expect(chooseThreshold([0.99], [0.98], 0.5)).toBeLessThanOrEqual(PERSONALIZE_DEFAULTS.maxThreshold);
-    // A base calibrated above the ceiling: the user's threshold is never below the base's.
-    expect(chooseThreshold([0.995], [0.1], 0.99)).toBe(0.99);
+    // A base calibrated at 0.99 does not hold the user model to 0.99: its own held-out scores decide...
+    expect(chooseThreshold([0.8, 0.9], [0.1, 0.3], 0.99)).toBe(0.5);
+    expect(chooseThreshold([0.8, 0.9], [0.1, 0.7], 0.99)).toBe(0.71);
+    // ...and the range reaches up to the base's threshold when false fires need it.
+    expect(chooseThreshold([0.995], [0.1, 0.97], 0.99)).toBe(0.98);
+    expect(chooseThreshold([0.995], [0.1, 0.985], 0.99)).toBe(0.99);
+    // A base below minThreshold lowers the range.
+    expect(chooseThreshold([0.9], [0.1], 0.3)).toBe(0.3);
   });
 });

@@ -61,7 +61,7 @@ export const PERSONALIZE_DEFAULTS = {
   replayHeldOut: 0.25,
   /** A false fire on held-out negatives costs this many missed keywords when choosing the threshold. */
   falseAcceptCost: 10,
-  /** `chooseThreshold`'s floor when no base threshold is given. */
+  /** The lowest per-user threshold `chooseThreshold` considers (lower if the base's is lower). */
   minThreshold: 0.5,
   maxThreshold: 0.95,
 } as const;
@@ -236,11 +236,14 @@ function heldOutDet(
 }
 
 /**
- * The per-user threshold: the lowest grid threshold in [floor, maxThreshold] minimizing
- * FRR + falseAcceptCost · (share of held-out negatives that fire). Lowest, because the held-out positives are
- * copies of one or two recordings and score more alike than the user's next recordings will; `floor` (the
- * base model's threshold) keeps a user model from accepting more than the base would on material the
- * held-out negatives do not cover.
+ * The per-user threshold: the lowest grid threshold in [min(floor, minThreshold), max(floor, maxThreshold)]
+ * minimizing FRR + falseAcceptCost · (share of held-out negatives that fire). Lowest, because the held-out
+ * positives are copies of one or two recordings and score more alike than the user's next recordings will.
+ * The held-out negatives are a quarter of the replay set (the base negatives the base model scores highest)
+ * plus cut-off enrollment copies, so false fires are what push it up. `floor` is the base model's threshold:
+ * it only widens the range upwards. A fine-tuned network has its own score scale (it scores the user's
+ * unseen takes lower than the base did, and other speech far lower), so holding it to a base threshold of
+ * 0.99 made it miss 30–64 % of its user's takes (MODEL.md); it is chosen on the held-out material instead.
  */
 export function chooseThreshold(
   positives: readonly number[],
@@ -248,9 +251,9 @@ export function chooseThreshold(
   floor: number = PERSONALIZE_DEFAULTS.minThreshold,
 ): number {
   const { falseAcceptCost } = PERSONALIZE_DEFAULTS;
-  // A base calibrated above maxThreshold keeps its own threshold as the ceiling too: never below the base's.
-  const maxThreshold = Math.max(PERSONALIZE_DEFAULTS.maxThreshold, floor);
-  const candidates = THRESHOLD_GRID.filter((t) => t >= floor - 1e-9 && t <= maxThreshold + 1e-9);
+  const lowest = Math.min(floor, PERSONALIZE_DEFAULTS.minThreshold);
+  const highest = Math.max(floor, PERSONALIZE_DEFAULTS.maxThreshold);
+  const candidates = THRESHOLD_GRID.filter((t) => t >= lowest - 1e-9 && t <= highest + 1e-9);
   if (candidates.length === 0) return floor;
   const cost = (t: number) =>
     positives.filter((s) => s < t).length / Math.max(1, positives.length) +
