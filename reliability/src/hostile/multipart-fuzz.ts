@@ -57,15 +57,13 @@ const REPLACEMENTS: [string, string[]][] = [
   ],
 ];
 
-const replacement = fc
-  .constantFrom(...REPLACEMENTS)
-  .chain(([from, tos]) =>
-    fc.record({
-      kind: fc.constant('replace' as const),
-      from: fc.constant(from),
-      to: fc.constantFrom(...tos),
-    }),
-  );
+const replacement = fc.constantFrom(...REPLACEMENTS).chain(([from, tos]) =>
+  fc.record({
+    kind: fc.constant('replace' as const),
+    from: fc.constant(from),
+    to: fc.constantFrom(...tos),
+  }),
+);
 
 const mutation: fc.Arbitrary<MultipartMutation> = fc.oneof(
   fc.record({

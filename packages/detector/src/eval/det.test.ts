@@ -58,6 +58,7 @@ describe('DET from one detection pass', () => {
     const points = THRESHOLD_GRID.map((t) => ({ threshold: t, frr: t, fa_per_hour: 10 * (1 - t) }));
     const svg = detSvg([{ label: 'a<b', points, threshold: 0.5 }]);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg).toContain('<title>DET curve</title>');
     const polyline = /<polyline[^>]*points="([^"]+)"/.exec(svg);
     expect(polyline?.[1].split(' ').length).toBe(99);
     expect(svg).toContain('<circle');

@@ -3,6 +3,7 @@
  * keyword clips, false accepts per hour on non-keyword audio (long streams are read in pieces) and the DET
  * curve (eval/evaluate.ts).
  */
+import { basename } from 'node:path';
 import { TARGET_SAMPLE_RATE } from '@kws/audio';
 import { type EvalReport, evaluateModel, FA_BUDGET_PER_HOUR } from '../../eval/evaluate.ts';
 import { EvalInputError } from '../../eval/files.ts';
@@ -144,7 +145,11 @@ export const evalCommand: Command = {
     }
     if (values.plot !== undefined) {
       const svg = detSvg([
-        { label: values.model ?? 'base', points: report.det, threshold: report.threshold },
+        {
+          label: values.model === undefined ? 'base' : basename(values.model),
+          points: report.det,
+          threshold: report.threshold,
+        },
       ]);
       await writeFileAtomic(values.plot, new TextEncoder().encode(svg));
     }
