@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeWav, encodeWav, mfcc, toMono16k } from '@kws/audio';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from './main.ts';
+import { runMain } from './testing.ts';
 
 const bin = fileURLToPath(new URL('../../bin/kws.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'kws-cli-'));
@@ -36,20 +36,6 @@ async function runBin(args: string[]): Promise<{ code: number; stdout: string; s
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
-}
-
-async function runMain(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-  });
-  return { code, stdout, stderr };
 }
 
 describe('kws bin (spawned)', () => {

@@ -8,7 +8,7 @@ import { encodeWav, resample } from '@kws/audio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loudnessModel, scene } from '../../detect/testing.ts';
 import { saveDetectorModel } from '../../model/model-file.ts';
-import { main } from '../main.ts';
+import { runMain } from '../testing.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/kws.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'kws-detect-cli-'));
@@ -36,19 +36,7 @@ writeFileSync(quiet, encodeWav(scene(2, []), 16_000));
 const broken = join(dir, 'broken.wav');
 writeFileSync(broken, encodeWav(scene(1, []), 16_000).slice(0, 500));
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['detect', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const run = (args: string[]) => runMain(['detect', ...args]);
 
 describe('kws detect', () => {
   it('--json prints one array with an entry per file, in order (spawned bin)', async () => {

@@ -5,7 +5,7 @@ import { encodeWav } from '@kws/audio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loudnessModel, scene } from '../../detect/testing.ts';
 import { loadDetectorModel, saveDetectorModel } from '../../model/model-file.ts';
-import { main } from '../main.ts';
+import { runMain } from '../testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kws-eval-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,19 +36,7 @@ writeFileSync(
 );
 writeFileSync(join(negatives, 'more', 'quiet.wav'), encodeWav(scene(2, []), 16_000));
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['eval', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const run = (args: string[]) => runMain(['eval', ...args]);
 
 describe('kws eval', () => {
   it('reports FRR on positives, FA/h on negatives read in pieces, the DET curve as JSON and as SVG', async () => {

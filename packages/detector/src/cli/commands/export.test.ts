@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDetectorNetwork } from '../../model/architecture.ts';
 import { detectorHeader } from '../../model/header.ts';
 import { saveDetectorModel } from '../../model/model-file.ts';
-import { main } from '../main.ts';
+import { runMain } from '../testing.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'kws-export-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -18,19 +18,7 @@ const modelBytes = saveDetectorModel({
 });
 writeFileSync(modelPath, modelBytes);
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['export', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const run = (args: string[]) => runMain(['export', ...args]);
 
 describe('kws export', () => {
   it('writes model.json with the .kws topology and weights.bin with its float32 weights', async () => {

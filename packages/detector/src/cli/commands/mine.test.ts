@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loudnessModel, scene } from '../../detect/testing.ts';
 import { saveDetectorModel } from '../../model/model-file.ts';
 import { loadDataset } from '../../train/dataset.ts';
-import { main } from '../main.ts';
+import { runMain } from '../testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kws-mine-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,19 +23,7 @@ const bursts: [number, number, number][] = [
 ];
 writeFileSync(join(negatives, 'stream.wav'), encodeWav(scene(60, bursts), 16_000));
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['mine', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const run = (args: string[]) => runMain(['mine', ...args]);
 
 describe('kws mine', () => {
   it('writes one clip per place the detector fires, with context, as a dataset train-base reads', async () => {

@@ -10,7 +10,7 @@ import { createRng } from '../../data/random.ts';
 import { HELDOUT_VOICES } from '../../data/voices.ts';
 import { BASE_MODEL_PATH } from '../../model/base-model.ts';
 import { loadDetectorModel, modelSha256 } from '../../model/model-file.ts';
-import { main } from '../main.ts';
+import { runMain } from '../testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kws-personalize-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,19 +27,7 @@ beforeAll(async () => {
   }
 }, 60_000);
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['personalize', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const run = (args: string[]) => runMain(['personalize', ...args]);
 
 describe('kws personalize', () => {
   it('writes the user model, the JSON report and the DET plot', async () => {

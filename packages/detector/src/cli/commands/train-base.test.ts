@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { scene } from '../../detect/testing.ts';
 import { loadDetectorModel } from '../../model/model-file.ts';
 import { decodeCheckpoint } from '../../train/checkpoint.ts';
-import { main } from '../main.ts';
+import { runMain } from '../testing.ts';
 import { progressLine } from './train-base.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'kws-train-base-'));
@@ -35,19 +35,7 @@ function writeDataset(dir: string): void {
 const data = join(root, 'data');
 writeDataset(data);
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['train-base', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const run = (args: string[]) => runMain(['train-base', ...args]);
 
 describe('kws train-base', () => {
   it('trains, shows a progress bar, checkpoints every N steps, writes the model, and resumes', async () => {
