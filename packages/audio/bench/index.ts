@@ -6,12 +6,15 @@
  *   512-sample frames at the same 160-sample hop (its frames differ; this compares speed only).
  * - the raw 512-point real FFT (kissfft-wasm behind our batch interface) in µs per frame, and kissfft-wasm's
  *   own one-shot `rfft()` for comparison.
- * - resampling 5 s of 44.1 kHz audio to 16 kHz (what an upload costs before feature extraction).
+ * - resampling 5 s of 44.1 kHz audio to 16 kHz (what an upload costs before feature extraction), and 2 s at
+ *   48 / 44.1 / 22.05 kHz by `resample()` (the wasm SIMD kernel) against the float64 JavaScript filter it
+ *   replaced, the two timed alternately in the same rounds (median and best of 40 each).
  */
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { kissBatchRealFft } from '../src/fft/kissfft.ts';
 import { mfcc, resample } from '../src/index.ts';
+import { resampleFloat64 } from '../src/resample.ts';
 
 interface MeydaLike {
   bufferSize: number;
@@ -88,6 +91,31 @@ const upload = new Float32Array(5 * 44100);
 for (let i = 0; i < upload.length; i++) upload[i] = signal[i % signal.length];
 const resampleMs = medianMs(() => resample(upload, 44100, 16000), 15, 3);
 
+/** Median and best ms of `kernel` and `float64` on 2 s at `rate`, timed alternately (same load for both). */
+function resample2s(rate: number) {
+  const clip = new Float32Array(2 * rate);
+  for (let i = 0; i < clip.length; i++) clip[i] = signal[i % signal.length];
+  const times = { kernel: [] as number[], float64: [] as number[] };
+  const time = (fn: () => void) => {
+    const start = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  for (let round = 0; round < 45; round++) {
+    const kernelMs = time(() => resample(clip, rate, 16000));
+    const float64Ms = time(() => resampleFloat64(clip, rate, 16000));
+    if (round < 5) continue; // warm-up
+    times.kernel.push(kernelMs);
+    times.float64.push(float64Ms);
+  }
+  const stats = (t: number[]) => {
+    t.sort((a, b) => a - b);
+    return { medianMs: t[Math.floor(t.length / 2)], bestMs: t[0] };
+  };
+  return { rate, kernel: stats(times.kernel), float64: stats(times.float64) };
+}
+const resample2sTo16k = [48000, 44100, 22050].map(resample2s);
+
 const result = {
   node: process.version,
   seconds: SECONDS,
@@ -101,6 +129,7 @@ const result = {
   fft512UsPerFrame: fftBatchUs,
   kissfftRfftOneShotUs: fftOneShotUs,
   resample5sFrom44kMs: resampleMs,
+  resample2sTo16k,
   loadAverage: loadavg()[0],
 };
 if (sink === Number.POSITIVE_INFINITY) process.stderr.write('unreachable\n'); // keeps meyda's result live
@@ -117,6 +146,11 @@ if (json) {
       `  512-point real FFT (kissfft-wasm, reused config and buffers, batches of 32): ${f(fftBatchUs)} µs/frame`,
       `  512-point real FFT (kissfft-wasm one-shot rfft()): ${f(fftOneShotUs)} µs/call`,
       `  resample 5 s 44.1 kHz → 16 kHz (median of 15): ${f(resampleMs, 1)} ms`,
+      ...resample2sTo16k.map(
+        ({ rate, kernel, float64 }) =>
+          `  resample 2 s ${rate / 1000} kHz → 16 kHz, median / best of 40: wasm kernel ${f(kernel.medianMs)} / ${f(kernel.bestMs)} ms, ` +
+          `float64 JS ${f(float64.medianMs)} / ${f(float64.bestMs)} ms (${f(float64.medianMs / kernel.medianMs, 1)}×)`,
+      ),
       `  (1-minute load average at the end: ${f(result.loadAverage)})`,
       '',
     ].join('\n'),

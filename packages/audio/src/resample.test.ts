@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AudioFormatError } from './errors.ts';
 import { toMono16k } from './mono16k.ts';
-import { resample } from './resample.ts';
+import { resample, resampleFloat64 } from './resample.ts';
 
 function tone(frequency: number, rate: number, seconds: number, amplitude = 0.5): Float32Array {
   const x = new Float32Array(Math.round(rate * seconds));
@@ -144,6 +144,59 @@ describe('resample to 16 kHz', () => {
       'resample fromRate must be an integer from 1000 to 384000 Hz, got 16000.5',
     );
     expect(() => resample(new Float32Array(4), 16000, 0)).toThrow('resample toRate must be an integer');
+  });
+});
+
+// The exact polyphase filter runs in the wasm kernel (float32); resampleFloat64 is the float64 JavaScript
+// filter it replaced. Each output is a dot product of ≤ 4·(taps/4) float32 products added in 4 lanes of
+// ≤ taps/4 terms, so its rounding error is a few float32 ulps of the signal's peak; 2e-6 × peak allows
+// ~34 ulps at peak 1 (measured: ≤ 4 ulps). A wrong tap, row, offset or chunk seam is off by far more.
+describe('resample: the wasm kernel against the float64 filter', () => {
+  const signal = (length: number) =>
+    new Float32Array(length).map((_, i) => Math.sin(i * 0.37) * 0.6 + (((i * 7919) % 13) - 6) / 30);
+  const pairs = [
+    [48000, 16000],
+    [44100, 16000],
+    [22050, 16000],
+    [11025, 16000],
+    [32000, 16000],
+    [8000, 16000],
+    [96000, 16000],
+    [192000, 16000],
+    [16000, 17600],
+    [16000, 14400],
+    [384000, 16000],
+  ];
+  for (const [from, to] of pairs) {
+    // 0, 1, odd, not a multiple of 4 or of `down`, and past the kernel's 16,384-output chunk (two seams).
+    const lengths = [0, 1, 2, 3, 5, 17, 441, 1001, Math.ceil((34_000 * from) / to) + 7];
+    it(`${from} → ${to} Hz matches within float32 rounding at ${lengths.join(', ')} samples`, () => {
+      for (const length of lengths) {
+        const x = signal(length);
+        const got = resample(x, from, to);
+        const want = resampleFloat64(x, from, to);
+        expect(got.length, `${length} samples`).toBe(want.length);
+        let worst = 0;
+        for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+        expect(worst, `${length} samples`).toBeLessThanOrEqual(2e-6 * 0.8);
+      }
+    });
+  }
+
+  it('gives the float64 result where float32 sums overflow (float samples near ±3.4e38)', () => {
+    // A constant 3.3e38 is finite after filtering (unit DC gain), but the positive side lobes' partial sums
+    // pass float32's 3.4e38; a step between ±3.4e38 overshoots to ±Infinity in float64 too.
+    const constant = new Float32Array(4800).fill(3.3e38);
+    const step = new Float32Array(4410).map((_, i) => (i < 2205 ? -3.4e38 : 3.4e38));
+    for (const [x, rate] of [
+      [constant, 48000],
+      [step, 44100],
+    ] as const) {
+      const got = resample(x, rate, 16000);
+      expect(got).toEqual(resampleFloat64(x, rate, 16000));
+      expect(got.some((v) => Number.isFinite(v) && Math.abs(v) > 3e38)).toBe(true);
+    }
+    expect(resample(constant, 48000, 16000)[800]).toBe(Math.fround(3.3e38));
   });
 });
 
