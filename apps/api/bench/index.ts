@@ -38,7 +38,7 @@ const numbers = (name: string, fallback: string) =>
 const settings = {
   downloadConnections: numbers('BENCH_CONNECTIONS', '32')[0],
   downloadMs: numbers('BENCH_DURATION_MS', '5000')[0],
-  uploadRates: numbers('BENCH_UPLOAD_RATES', '16000,48000'),
+  uploadRates: numbers('BENCH_UPLOAD_RATES', '16000,44100,48000'),
   uploadConcurrency: numbers('BENCH_UPLOAD_CONCURRENCY', '1,8'),
   uploadsPerCase: numbers('BENCH_UPLOADS', '400')[0],
   idleRepeats: numbers('BENCH_REPEATS', '3')[0],

@@ -1,8 +1,14 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_RATE_LIMIT, DEFAULT_TOKEN_TTL_S, loadConfig } from './config.ts';
+import {
+  ConfigError,
+  DEFAULT_CHECK_THREADS,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_TOKEN_TTL_S,
+  loadConfig,
+} from './config.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -27,10 +33,12 @@ describe('loadConfig', () => {
       queuePrefix: 'kws',
       tokenTtlS: DEFAULT_TOKEN_TTL_S,
       rateLimit: DEFAULT_RATE_LIMIT,
+      checkThreads: DEFAULT_CHECK_THREADS,
       logLevel: 'info',
     });
     expect(DEFAULT_TOKEN_TTL_S).toBe(30 * 24 * 3600);
     expect(DEFAULT_RATE_LIMIT).toBe(600);
+    expect(DEFAULT_CHECK_THREADS).toBe(Math.max(1, availableParallelism() - 1));
   });
 
   it('reads every variable', async () => {
@@ -43,6 +51,7 @@ describe('loadConfig', () => {
       KWS_QUEUE_PREFIX: 'kws-prod',
       KWS_TOKEN_TTL_S: '60',
       KWS_RATE_LIMIT: '0',
+      KWS_CHECK_THREADS: '0',
       LOG_LEVEL: 'warn',
     });
     expect(config).toMatchObject({
@@ -52,6 +61,7 @@ describe('loadConfig', () => {
       queuePrefix: 'kws-prod',
       tokenTtlS: 60,
       rateLimit: 0,
+      checkThreads: 0,
       logLevel: 'warn',
     });
   });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, type Env, intVar, readSharedConfig, type SharedServiceConfig } from '@kws/store';
 
@@ -17,6 +18,11 @@ export interface Config extends SharedServiceConfig {
   tokenTtlS: number;
   /** `KWS_RATE_LIMIT`, default 600 requests per minute per token (per IP without one); 0 turns it off. */
   rateLimit: number;
+  /**
+   * `KWS_CHECK_THREADS`, default every core but the event loop's (at least 1): worker threads that check
+   * uploaded clips (enrollment/check-pool.ts); 0 checks them on the event loop.
+   */
+  checkThreads: number;
   /** Set when development keys were generated or reused: the file they live in (never log the keys). */
   devKeysFile?: string;
 }
@@ -27,6 +33,7 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_TOKEN_TTL_S = 30 * 24 * 3600;
 export const DEFAULT_RATE_LIMIT = 600;
+export const DEFAULT_CHECK_THREADS = Math.max(1, availableParallelism() - 1);
 export const MIN_ADMIN_KEY_LENGTH = 16;
 export const MIN_TOKEN_SECRET_LENGTH = 32;
 export const DEV_KEYS_FILE = 'dev-keys.json';
@@ -43,6 +50,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
   const shared = readSharedConfig(env, problems);
   const tokenTtlS = intVar(env, 'KWS_TOKEN_TTL_S', DEFAULT_TOKEN_TTL_S, 1, 10 * 365 * 24 * 3600, problems);
   const rateLimit = intVar(env, 'KWS_RATE_LIMIT', DEFAULT_RATE_LIMIT, 0, 10_000_000, problems);
+  const checkThreads = intVar(env, 'KWS_CHECK_THREADS', DEFAULT_CHECK_THREADS, 0, 256, problems);
 
   let adminKey = env.KWS_ADMIN_KEY ?? '';
   let tokenSecret = env.KWS_TOKEN_SECRET ?? '';
@@ -72,6 +80,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     tokenSecret,
     tokenTtlS,
     rateLimit,
+    checkThreads,
     ...(devKeysFile ? { devKeysFile } : {}),
   };
 }

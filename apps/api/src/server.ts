@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Auth } from './auth/guard.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
+import { ClipCheckPool, type ClipCheckPoolOptions } from './enrollment/check-pool.ts';
 import { errorBody, errors, KwsError, toKwsError } from './errors.ts';
 import { ID_PATTERN } from './ids.ts';
 import { Metrics } from './metrics.ts';
@@ -53,6 +54,8 @@ export interface BuildOptions {
   now?: () => number;
   /** Bound on every queue call (default QUEUE_TIMEOUT_MS). */
   queueTimeoutMs?: number;
+  /** The clip-check pool's options beyond `config.checkThreads` (tests give a thread module that crashes). */
+  clipChecks?: Partial<ClipCheckPoolOptions>;
 }
 
 /**
@@ -111,7 +114,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     store,
     ...(options.now ? { now: options.now } : {}),
   });
-  const deps: Deps = { config, store, auth, queue, metrics };
+  const clipChecks = new ClipCheckPool({ threads: config.checkThreads, ...options.clipChecks });
+  const deps: Deps = { config, store, auth, queue, metrics, clipChecks };
 
   app.decorateRequest('principal', null);
   app.addSchema(errorSchema);
@@ -143,7 +147,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     );
   });
   app.addHook('onClose', async () => {
-    await queue.close();
+    await Promise.all([queue.close(), clipChecks.close()]);
   });
 
   await app.register(swagger, {

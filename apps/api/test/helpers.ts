@@ -34,6 +34,8 @@ export async function startTestApp(
     queuePrefix: `test-${randomUUID()}`,
     tokenTtlS: 3600,
     rateLimit: 0,
+    // One check thread: every upload test goes through the pool, as in production.
+    checkThreads: 1,
     logLevel: 'silent',
     ...overrides,
   };

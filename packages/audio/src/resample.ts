@@ -74,7 +74,7 @@ function convert(
 ): Float32Array<ArrayBuffer> {
   checkRate('fromRate', fromRate);
   checkRate('toRate', toRate);
-  if (fromRate === toRate) return Float32Array.from(samples);
+  if (fromRate === toRate) return samples.slice() as Float32Array<ArrayBuffer>;
   const plan = planFor(fromRate, toRate);
   const { up, down, taps, left, table, exact, phases } = plan;
 
