@@ -20,7 +20,14 @@ export function toMono16k(decoded: DecodedAudio): Float32Array<ArrayBuffer> {
       `toMono16k got ${samples.length} samples, not a whole number of ${channels}-channel frames`,
     );
   }
-  const mono = resample(downmix(samples, channels), sampleRate, TARGET_SAMPLE_RATE);
+  const downmixed = downmix(samples, channels);
+  // Already at 16 kHz: the decoded samples (or their downmix) are the front end's input as they are, so
+  // they are returned without a copy — the caller owns the decoded audio either way. Decoding rejected
+  // non-finite samples, and without resampling nothing can overflow.
+  if (sampleRate === TARGET_SAMPLE_RATE && downmixed.buffer instanceof ArrayBuffer) {
+    return downmixed as Float32Array<ArrayBuffer>;
+  }
+  const mono = resample(downmixed, sampleRate, TARGET_SAMPLE_RATE);
   for (let i = 0; i < mono.length; i++) {
     if (!Number.isFinite(mono[i])) {
       throw new AudioFormatError(

@@ -1,10 +1,12 @@
 /**
- * A stand-in detector for tests of everything around the network (streaming, smoothing, the CLI): its
- * posterior is a known function of loudness, so where detections must be follows from the audio.
- * Not exported from the package.
+ * Test helpers, not exported from the package: a stand-in detector for tests of everything around the
+ * network (streaming, smoothing, the CLI), whose posterior is a known function of loudness, so where
+ * detections must be follows from the audio; and a detector with the real architecture and random
+ * weights, with speech-like audio, for tests of the network's streaming path.
  */
 import { DEFAULT_FEATURE_CONFIG, mfcc } from '@kws/audio';
 import { Sequential } from '@kws/nn';
+import { createDetectorNetwork } from '../model/architecture.ts';
 import { detectorHeader, type Smoothing } from '../model/header.ts';
 import type { DetectorModel } from '../model/model-file.ts';
 
@@ -67,5 +69,47 @@ export function scene(seconds: number, bursts: [number, number, number][]): Floa
   for (const [from, to, amplitude] of bursts) {
     x.set(burst(Math.round((to - from) * RATE), amplitude), Math.round(from * RATE));
   }
+  return x;
+}
+
+/** A detector with the real architecture and weights no training would give, BN statistics included. */
+export function randomDetector(): DetectorModel {
+  const network = createDetectorNetwork({ seed: 7 });
+  let a = 99;
+  const next = () => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return a / 2 ** 32;
+  };
+  network.setWeights(
+    network.weights.map((w) => {
+      const data = w.value.slice();
+      const name = w.name;
+      for (let i = 0; i < data.length; i++) {
+        if (name.endsWith('moving_variance')) data[i] = 0.2 + 2 * next();
+        else if (name.endsWith('moving_mean') || name.endsWith('beta')) data[i] = 2 * next() - 1;
+        else if (name.endsWith('gamma')) data[i] = 0.5 + next();
+        else data[i] += 0.05 * (2 * next() - 1);
+      }
+      return { shape: w.shape, data };
+    }),
+  );
+  return {
+    network,
+    header: detectorHeader({
+      keyword: 'hey nova',
+      smoothing: { window_frames: 5, hop_s: 0.25, refractory_s: 1 },
+    }),
+  };
+}
+
+/** Speech-like audio: tone bursts and noise at several levels, so every layer sees varied input. */
+export function speechLike(seconds: number): Float32Array {
+  const x = new Float32Array(Math.round(seconds * RATE));
+  for (let i = 0; i < x.length; i++) {
+    const t = i / RATE;
+    x[i] = 0.2 * Math.max(0, Math.sin(2 * Math.PI * 2.3 * t)) * Math.sin(2 * Math.PI * (180 + 40 * t) * t);
+  }
+  const noise = burst(x.length, 0.05);
+  for (let i = 0; i < x.length; i++) x[i] += noise[i] * (i % 40_000 < 12_000 ? 1 : 0.05);
   return x;
 }

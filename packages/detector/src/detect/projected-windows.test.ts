@@ -1,0 +1,83 @@
+/**
+ * ProjectedWindows' bookkeeping against the whole network run on each window (`WholeWindows`, the plain
+ * forward pass that nn's tfjs parity tests prove): irregular window starts of both convolution phases,
+ * rings that wrap many times, batches of one and of several windows, and frames that wait in the ring
+ * long enough to be computed before any window needs them. window-parity.test.ts checks the streaming
+ * detector end to end against a float64 reference.
+ */
+import { describe, expect, it } from 'vitest';
+import { networkGeometry } from '../model/model-file.ts';
+import { ProjectedWindows } from './projected-windows.ts';
+import { loudnessModel, randomDetector } from './testing.ts';
+import { FrameRing, WholeWindows } from './window-batch.ts';
+
+/** Small so that the rings wrap often. */
+const MAX_FRAMES = 16;
+const MAX_BATCH = 3;
+
+describe('ProjectedWindows', () => {
+  const { network } = randomDetector();
+  const g = networkGeometry(network);
+
+  it('applies to conv → per-frame layers → recurrent networks only', () => {
+    const ring = new FrameRing(g.inputFrames + 2 * MAX_FRAMES, g.numMfcc);
+    const batch = ProjectedWindows.create(network, g, ring, MAX_BATCH, MAX_FRAMES);
+    expect(batch).toBeInstanceOf(ProjectedWindows);
+    batch?.release();
+    const plain = loudnessModel().network;
+    expect(ProjectedWindows.create(plain, networkGeometry(plain), ring, MAX_BATCH, MAX_FRAMES)).toBeNull();
+    expect(() => ProjectedWindows.create(network, g, new FrameRing(g.inputFrames, g.numMfcc), 1, 16)).toThrow(
+      /needs 180/,
+    );
+  });
+
+  it('scores every window as the whole network does', () => {
+    const t = g.inputFrames;
+    const n = g.numMfcc;
+    const ringP = new FrameRing(t + 2 * MAX_FRAMES, n);
+    const ringW = new FrameRing(t + 2 * MAX_FRAMES, n);
+    const projected = ProjectedWindows.create(network, g, ringP, MAX_BATCH, MAX_FRAMES)!;
+    const whole = new WholeWindows(network, g, ringW, MAX_BATCH);
+    // Starts of both parities, close together and far apart (a gap of 700 frames lets the backlog grow
+    // past what the projected batch lets wait in the ring), in runs longer than one batch.
+    const starts = [0, 1, 3, 4, 25, 50, 51, 52, 53, 80, 800, 801, 813, 838, 901, 902, 903, 904, 905, 990];
+    let a = 5;
+    const frame = new Float32Array(MAX_FRAMES * n);
+    let next = 0;
+    let compared = 0;
+    let worst = 0;
+    const runBoth = () => {
+      if (projected.starts.length === 0) return;
+      expect(projected.starts).toEqual(whole.starts);
+      const got = projected.run();
+      const want = whole.run();
+      expect(got.length).toBe(want.length);
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      compared += got.length / g.outputFrames;
+    };
+    while (next < starts.length) {
+      // 1 to MAX_FRAMES frames at a time, of varied sizes.
+      const count = 1 + (ringP.frames % MAX_FRAMES);
+      for (let i = 0; i < count * n; i++) {
+        a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+        frame[i] = 4 * (a / 2 ** 32) - 2;
+      }
+      if (!projected.hasRoomFor(count)) runBoth();
+      ringP.append(frame, 0, count);
+      ringW.append(frame, 0, count);
+      projected.framesAdded();
+      while (next < starts.length && starts[next] + t <= ringP.frames) {
+        if (projected.starts.length === MAX_BATCH) runBoth();
+        projected.queue(starts[next]);
+        whole.queue(starts[next]);
+        next++;
+      }
+      if (next % 4 === 0) runBoth();
+    }
+    runBoth();
+    expect(compared).toBe(starts.length);
+    expect(worst).toBeLessThan(1e-5);
+    projected.release();
+    whole.release();
+  });
+});
