@@ -128,8 +128,8 @@ async function main(): Promise<void> {
         if (!json) {
           say(
             `upload 2 s @ ${r.sampleRate / 1000} kHz (${(r.fileBytes / 1024).toFixed(0)} KiB), concurrency ` +
-              `${r.concurrency}: p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)}, ${r.reqPerS.toFixed(0)} req/s${cpu(r.apiCpuMs, 'ms')} ` +
-              `(${r.n} uploads)`,
+              `${r.concurrency}: p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)}, ${r.reqPerS.toFixed(0)} req/s${cpu(r.apiCpuMs, 'ms')}` +
+              `${r.apiMainThreadCpuMs === undefined ? '' : ` (main thread ${r.apiMainThreadCpuMs.toFixed(2)} ms)`} (${r.n} uploads)`,
           );
         }
       }

@@ -22,12 +22,16 @@ export type { ApiProcess, WorkerProcess };
 const TICKS_PER_SECOND = 100;
 
 /**
- * CPU seconds (user + system, all threads) process `pid` has used so far, from /proc; undefined where there
- * is no /proc or the process is gone.
+ * CPU seconds (user + system) process `pid` has used so far, all its threads or only thread `thread` (the
+ * main thread, which runs the event loop, has the process's id), from /proc; undefined where there is no
+ * /proc or the process is gone.
  */
-export function cpuSeconds(pid: number): number | undefined {
+export function cpuSeconds(pid: number, thread?: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(
+      thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`,
+      'utf8',
+    );
     // Fields after the parenthesized command name (which may contain spaces): utime and stime are 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;

@@ -22,6 +22,11 @@ export interface UploadResult extends LatencySummary {
   reqPerS: number;
   /** CPU time of the api process per upload (all its threads), when /proc tells. */
   apiCpuMs?: number;
+  /**
+   * CPU time of the api's main thread per upload: what each upload holds the event loop for (clip checks run
+   * on other threads), the figure concurrent uploads queue behind.
+   */
+  apiMainThreadCpuMs?: number;
   statuses: Record<number, number>;
 }
 
@@ -62,7 +67,9 @@ export async function benchUploads(
           ),
         );
         users += n;
-        const cpuBefore = cpuSeconds(api.process.pid);
+        const { pid } = api.process;
+        const cpuBefore = cpuSeconds(pid);
+        const mainBefore = cpuSeconds(pid, pid);
         const r = await closedLoop(Math.max(1, concurrency), { count }, (i) => {
           const k = i % n;
           return send(agent, port, `/v1/users/bench-upload-${firstUser + k}/enrollments`, {
@@ -74,7 +81,8 @@ export async function benchUploads(
         if (r.statuses[201] !== r.requests) {
           throw new Error(`uploads answered ${JSON.stringify(r.statuses)}, expected only 201`);
         }
-        const cpuAfter = cpuSeconds(api.process.pid);
+        const cpuAfter = cpuSeconds(pid);
+        const mainAfter = cpuSeconds(pid, pid);
         if (concurrency === 0) continue;
         results.push({
           case: 'upload',
@@ -85,6 +93,9 @@ export async function benchUploads(
           reqPerS: r.requests / r.seconds,
           ...(cpuBefore !== undefined && cpuAfter !== undefined
             ? { apiCpuMs: ((cpuAfter - cpuBefore) * 1000) / r.requests }
+            : {}),
+          ...(mainBefore !== undefined && mainAfter !== undefined
+            ? { apiMainThreadCpuMs: ((mainAfter - mainBefore) * 1000) / r.requests }
             : {}),
           statuses: r.statuses,
           ...summarize(r.latenciesMs),
