@@ -152,23 +152,37 @@ export function enrollClips(clips: readonly EnrollmentClip[]): EnrolledClip[] {
 const PAD_BEFORE_S = 0.6;
 const PAD_AFTER_S = 0.5;
 
+/** What `augmentEnrollment` makes of a clip besides the keyword alone. */
+export interface AugmentParts {
+  /**
+   * Keep only this part of the keyword, as shares of its span (default the whole keyword, 0 to 1). Any other
+   * part makes the copy a negative: `{ from: 0, to: 0.4 }` is the keyword's beginning ("hey no…"),
+   * `{ from: 0.45, to: 1 }` its end without "hey" ("nova"), which "say nova", "the nova" and "nova" share.
+   */
+  part?: { from: number; to: number };
+  /**
+   * Speech placed 0.05–0.3 s after the keyword: people say a command right after the wake word, and a model
+   * that only ever saw silence there learns to wait for it.
+   */
+  follower?: Float32Array;
+  /** Speech (its first 0.15–0.35 s) ending 0–0.08 s before the keyword part: the "say" of "say nova". */
+  leader?: Float32Array;
+}
+
 /**
  * One augmented copy: speed 0.9–1.1, gain −6…+6 dB, a shift of the keyword inside ≈ 2 s of context, reverb
  * half the time, and white/pink noise at 5–30 dB SNR (babble needs other speech, which a user job lacks).
- * `cut` (0–1) keeps only that share of the keyword: a negative that is the keyword's beginning.
- * `follower`, when given, is speech placed 0.05–0.3 s after the keyword: people say a command right after
- * the wake word, and a model that only ever saw silence there learns to wait for it.
  */
 export function augmentEnrollment(
   clip: EnrolledClip,
   rng: Rng,
   name: string,
-  cut?: number,
-  follower?: Float32Array,
+  { part, follower, leader }: AugmentParts = {},
 ): ClipAudio {
-  const { startS, endS } = clip.keyword;
+  const span = clip.keyword.endS - clip.keyword.startS;
+  const startS = clip.keyword.startS + (part?.from ?? 0) * span;
+  const lastS = clip.keyword.startS + (part?.to ?? 1) * span;
   const from = Math.max(0, Math.round((startS - 0.05) * SAMPLE_RATE));
-  const lastS = cut === undefined ? endS : startS + cut * (endS - startS);
   let speech: Float32Array = clip.samples.slice(
     from,
     Math.round(Math.min(clip.samples.length / SAMPLE_RATE, lastS + 0.05) * SAMPLE_RATE),
@@ -181,6 +195,11 @@ export function augmentEnrollment(
   const total = lead + speech.length + tail + Math.round(PAD_AFTER_S * SAMPLE_RATE);
   let audio: Float32Array = new Float32Array(total);
   audio.set(speech, lead);
+  if (leader !== undefined) {
+    const length = Math.min(lead, Math.round(rng.uniform(0.15, 0.35) * SAMPLE_RATE), leader.length);
+    const gapBefore = Math.round(rng.uniform(0, 0.08) * SAMPLE_RATE);
+    audio.set(leader.subarray(0, length), Math.max(0, lead - gapBefore - length));
+  }
   if (follower !== undefined) audio.set(follower, lead + speech.length + gap);
   // A small shift after placement keeps the position continuous rather than tied to the lead choice.
   const shift = Math.round(rng.uniform(-0.05, 0.05) * SAMPLE_RATE);
@@ -192,7 +211,7 @@ export function augmentEnrollment(
   audio = mixAtSnr(audio, noise, rng.uniform(5, 30)).samples;
   const keywordStartS = (lead + shift) / SAMPLE_RATE + (startS - from / SAMPLE_RATE) / speed;
   const keywordEndS = keywordStartS + (lastS - startS) / speed;
-  if (cut !== undefined) return { file: name, label: 0, samples: audio };
+  if (part !== undefined && (part.from > 0 || part.to < 1)) return { file: name, label: 0, samples: audio };
   return {
     file: name,
     label: 1,
