@@ -14,7 +14,7 @@
  *   still running or waiting are rejected.
  */
 import { Worker } from 'node:worker_threads';
-import { typeScriptWorkerSource } from '@kws/detector';
+import { typeScriptWorkerSource } from '@kws/detector/ts-worker';
 import { KwsError } from '../errors.ts';
 import { type CheckedClip, checkClip } from './quality.ts';
 
