@@ -3,12 +3,13 @@
  *
  * Audio goes through the streaming MFCC extractor; the model's ≈ 1.5 s window slides over the frames with
  * `smoothing.hop_s` between window starts. The detector holds the recent frames (a ring buffer) plus the
- * windows completed by the current `push`, which run as one batch (window-batch.ts). Windows overlap, and
- * for the detector architecture the work that depends on single frames — the convolution, its
- * normalization and the first LSTM's input projections — is done once per frame, not once per window
- * (projected-windows.ts); other networks run whole on each window. For each window the posteriors are
- * smoothed (`smoothing.window_frames`), and the window's score is their maximum. Windows scoring at or above
- * the threshold make detections; a window whose peak lies within `smoothing.refractory_s` of the current
+ * windows completed by the current `push`, which run as one batch (window-batch.ts). Windows overlap: for
+ * the detector architecture, windows that run one per forward pass (a live stream's pushes) from the third
+ * on take the work that depends on single frames — the convolution, its normalization and the first LSTM's
+ * input projections — from a store filled once per frame (projected-windows.ts); batches of several
+ * windows, and other networks, run whole. For each window the posteriors are smoothed
+ * (`smoothing.window_frames`), and the window's score is their maximum. Windows scoring at or above the
+ * threshold make detections; a window whose peak lies within `smoothing.refractory_s` of the current
  * detection's peak joins it instead of starting a new one.
  *
  * A detection's `end_s` and `start_s` bound the frames (over all windows that joined it) whose smoothed
@@ -18,6 +19,7 @@
  * audio ends between hops, one last window aligned to its end covers the tail.
  */
 import { createMfccStream, type MfccStream } from '@kws/audio';
+import type { Sequential } from '@kws/nn';
 import { checkSmoothing, checkThreshold, DetectorModelError, type Smoothing } from '../model/header.ts';
 import { type DetectorModel, networkGeometry } from '../model/model-file.ts';
 import {
@@ -68,6 +70,13 @@ export interface DetectionOptions {
 const MAX_BATCH = 32;
 /** MFCC frames handed to the window batch at once at most (a long push runs in such segments). */
 const SEGMENT_FRAMES = 128;
+/**
+ * Windows run whole (at least; the switch waits for the end of a batch) before per-frame work is shared.
+ * With a stride-2 convolution at an odd hop the first two windows that share read positions of one phase
+ * each that no window read before — the store costs copies and saves nothing yet — so a detector per
+ * short clip (evaluation: 1–3 windows) is faster without it.
+ */
+const WHOLE_WINDOWS_FIRST = 2;
 
 interface OpenDetection extends Detection {
   peakS: number;
@@ -84,7 +93,14 @@ export class StreamingDetector {
   /** The recent MFCC frames (and, for audio shorter than a window, the silence frames that pad it). */
   private readonly ring: FrameRing;
   /** Completed windows waiting for the forward pass (its kernel memory released by finish). */
-  private readonly batch: WindowBatch;
+  private batch: WindowBatch;
+  /** The batch the detector starts with (for any network), and runs batches of several windows with. */
+  private readonly whole: WholeWindows;
+  private readonly network: Sequential;
+  /** Windows queued so far. */
+  private queued = 0;
+  /** Whether the batch is past the whole windows it starts with (shareFrameWork ran). */
+  private switched = false;
   private readonly smoothed: Float32Array;
   /** Samples pushed so far. */
   private samples = 0;
@@ -134,9 +150,9 @@ export class StreamingDetector {
     this.stream = createMfccStream(fc);
     this.silence = silenceFrame(fc);
     this.ring = new FrameRing(this.g.inputFrames + 2 * SEGMENT_FRAMES, this.g.numMfcc);
-    this.batch =
-      ProjectedWindows.create(model.network, this.g, this.ring, MAX_BATCH, SEGMENT_FRAMES) ??
-      new WholeWindows(model.network, this.g, this.ring, MAX_BATCH);
+    this.network = model.network;
+    this.whole = new WholeWindows(model.network, this.g, this.ring, MAX_BATCH);
+    this.batch = this.whole;
     this.smoothed = new Float32Array(this.g.outputFrames);
   }
 
@@ -194,14 +210,32 @@ export class StreamingDetector {
   private addFrames(data: Float32Array, from: number, to: number): void {
     if (!this.batch.hasRoomFor(to - from)) this.runPending();
     this.ring.append(data, from, to);
-    this.batch.framesAdded();
   }
 
   /** Queues the window starting at frame `start` (its frames are in the ring). */
   private queue(start: number): void {
+    // Between batches, so that the switch never splits one forward pass in two.
+    if (!this.switched && this.queued >= WHOLE_WINDOWS_FIRST && this.batch.starts.length === 0) {
+      this.shareFrameWork();
+    }
+    this.queued++;
     if (this.batch.starts.length === MAX_BATCH) this.runPending();
     this.batch.queue(start);
     this.coveredTo = Math.max(this.coveredTo, Math.min(this.frames, start + this.g.inputFrames));
+  }
+
+  /** From whole windows to per-frame work done once, where the network allows it. */
+  private shareFrameWork(): void {
+    this.switched = true;
+    const projected = ProjectedWindows.create(
+      this.network,
+      this.g,
+      this.ring,
+      MAX_BATCH,
+      SEGMENT_FRAMES,
+      this.whole,
+    );
+    if (projected) this.batch = projected;
   }
 
   private runPending(): void {

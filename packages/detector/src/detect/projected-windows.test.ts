@@ -1,8 +1,8 @@
 /**
  * ProjectedWindows' bookkeeping against the whole network run on each window (`WholeWindows`, the plain
  * forward pass that nn's tfjs parity tests prove): irregular window starts of both convolution phases,
- * rings that wrap many times, batches of one and of several windows, and frames that wait in the ring
- * long enough to be computed before any window needs them. window-parity.test.ts checks the streaming
+ * rings that wrap many times, runs of one window (from the per-position store) between runs of several
+ * (whole), and long gaps between windows. window-parity.test.ts checks the streaming
  * detector end to end against a float64 reference.
  */
 import { describe, expect, it } from 'vitest';
@@ -21,14 +21,17 @@ describe('ProjectedWindows', () => {
 
   it('applies to conv → per-frame layers → recurrent networks only', () => {
     const ring = new FrameRing(g.inputFrames + 2 * MAX_FRAMES, g.numMfcc);
-    const batch = ProjectedWindows.create(network, g, ring, MAX_BATCH, MAX_FRAMES);
+    const whole = () => new WholeWindows(network, g, ring, MAX_BATCH);
+    const batch = ProjectedWindows.create(network, g, ring, MAX_BATCH, MAX_FRAMES, whole());
     expect(batch).toBeInstanceOf(ProjectedWindows);
     batch?.release();
     const plain = loudnessModel().network;
-    expect(ProjectedWindows.create(plain, networkGeometry(plain), ring, MAX_BATCH, MAX_FRAMES)).toBeNull();
-    expect(() => ProjectedWindows.create(network, g, new FrameRing(g.inputFrames, g.numMfcc), 1, 16)).toThrow(
-      /needs 180/,
-    );
+    const plainGeometry = networkGeometry(plain);
+    const plainWhole = new WholeWindows(plain, plainGeometry, ring, MAX_BATCH);
+    expect(ProjectedWindows.create(plain, plainGeometry, ring, MAX_BATCH, MAX_FRAMES, plainWhole)).toBeNull();
+    plainWhole.release();
+    const short = new FrameRing(g.inputFrames, g.numMfcc);
+    expect(() => ProjectedWindows.create(network, g, short, 1, 16, whole())).toThrow(/needs 180/);
   });
 
   it('scores every window as the whole network does', () => {
@@ -36,10 +39,11 @@ describe('ProjectedWindows', () => {
     const n = g.numMfcc;
     const ringP = new FrameRing(t + 2 * MAX_FRAMES, n);
     const ringW = new FrameRing(t + 2 * MAX_FRAMES, n);
-    const projected = ProjectedWindows.create(network, g, ringP, MAX_BATCH, MAX_FRAMES)!;
+    const ownWhole = new WholeWindows(network, g, ringP, MAX_BATCH);
+    const projected = ProjectedWindows.create(network, g, ringP, MAX_BATCH, MAX_FRAMES, ownWhole)!;
     const whole = new WholeWindows(network, g, ringW, MAX_BATCH);
-    // Starts of both parities, close together and far apart (a gap of 700 frames lets the backlog grow
-    // past what the projected batch lets wait in the ring), in runs longer than one batch.
+    // Starts of both parities, close together and far apart (a gap of 700 frames: positions computed long
+    // ago are gone from the ring), in runs longer than one batch.
     const starts = [0, 1, 3, 4, 25, 50, 51, 52, 53, 80, 800, 801, 813, 838, 901, 902, 903, 904, 905, 990];
     let a = 5;
     const frame = new Float32Array(MAX_FRAMES * n);
@@ -65,14 +69,14 @@ describe('ProjectedWindows', () => {
       if (!projected.hasRoomFor(count)) runBoth();
       ringP.append(frame, 0, count);
       ringW.append(frame, 0, count);
-      projected.framesAdded();
       while (next < starts.length && starts[next] + t <= ringP.frames) {
         if (projected.starts.length === MAX_BATCH) runBoth();
         projected.queue(starts[next]);
         whole.queue(starts[next]);
         next++;
       }
-      if (next % 4 === 0) runBoth();
+      // Mostly one window per run (what the store is for), sometimes several (run whole).
+      if (next % 7 !== 0) runBoth();
     }
     runBoth();
     expect(compared).toBe(starts.length);

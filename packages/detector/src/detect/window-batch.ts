@@ -53,8 +53,6 @@ export interface WindowBatch {
   readonly starts: readonly number[];
   /** Whether `count` more frames may enter the ring without losing what the queued windows still need. */
   hasRoomFor(count: number): boolean;
-  /** Called after frames entered the ring. */
-  framesAdded(): void;
   /** Queues the window of frames [start, start + inputFrames), all in the ring. */
   queue(start: number): void;
   /** Posteriors of the queued windows, [starts.length, outputFrames] (a JS copy); empties the queue. */
@@ -82,8 +80,6 @@ export class WholeWindows implements WindowBatch {
     return true;
   }
 
-  framesAdded(): void {}
-
   queue(start: number): void {
     if (this.starts.length === this.maxBatch)
       throw new RangeError(`WholeWindows: ${this.maxBatch} windows queued`);
@@ -99,6 +95,11 @@ export class WholeWindows implements WindowBatch {
     this.starts.length = 0;
     // One copy out of the kernel memory: JS reads a shared wasm memory several times slower than its own.
     return (y.data as Float32Array).slice(0, batch * o);
+  }
+
+  /** Drops the queued windows unrun (ProjectedWindows ran them its own way). */
+  discard(): void {
+    this.starts.length = 0;
   }
 
   release(): void {
