@@ -89,6 +89,7 @@ beforeEach(async () => {
     tokenTtlS: 3600,
     rateLimit: 0,
     logLevel: 'silent',
+    checkThreads: 1,
   };
   app = await buildApp(config, { logger: false });
   await env.startWorker();
