@@ -2,14 +2,10 @@
  * Streaming keyword detection over audio of any length (DESIGN §4 `kws detect`).
  *
  * Audio goes through the streaming MFCC extractor; the model's ≈ 1.5 s window slides over the frames with
- * `smoothing.hop_s` between window starts. The detector holds the recent frames (a ring buffer) plus the
- * windows completed by the current `push`, which run as one batch (window-batch.ts). Windows overlap: for
- * the detector architecture, windows that run one per forward pass (a live stream's pushes) from the third
- * on take the work that depends on single frames — the convolution, its normalization and the first LSTM's
- * input projections — from a store filled once per frame (projected-windows.ts); batches of several
- * windows, and other networks, run whole. For each window the posteriors are smoothed
- * (`smoothing.window_frames`), and the window's score is their maximum. Windows scoring at or above the
- * threshold make detections; a window whose peak lies within `smoothing.refractory_s` of the current
+ * `smoothing.hop_s` between window starts. The detector holds one window of frames (a ring buffer) plus the
+ * windows completed by the current `push`, which run as one batch. For each window the posteriors are
+ * smoothed (`smoothing.window_frames`), and the window's score is their maximum. Windows scoring at or above
+ * the threshold make detections; a window whose peak lies within `smoothing.refractory_s` of the current
  * detection's peak joins it instead of starting a new one.
  *
  * A detection's `end_s` and `start_s` bound the frames (over all windows that joined it) whose smoothed
@@ -19,7 +15,7 @@
  * audio ends between hops, one last window aligned to its end covers the tail.
  */
 import { createMfccStream, type MfccStream } from '@kws/audio';
-import type { Sequential } from '@kws/nn';
+import { kernels } from '@kws/nn';
 import { checkSmoothing, checkThreshold, DetectorModelError, type Smoothing } from '../model/header.ts';
 import { type DetectorModel, networkGeometry } from '../model/model-file.ts';
 import {
@@ -29,8 +25,6 @@ import {
   type WindowGeometry,
 } from '../train/windows.ts';
 import { argMax, smoothPosteriors } from './posteriors.ts';
-import { ProjectedWindows } from './projected-windows.ts';
-import { FrameRing, WholeWindows, type WindowBatch } from './window-batch.ts';
 
 export interface Detection {
   start_s: number;
@@ -68,15 +62,6 @@ export interface DetectionOptions {
 
 /** Windows evaluated per forward pass at most (a long push runs several batches). */
 const MAX_BATCH = 32;
-/** MFCC frames handed to the window batch at once at most (a long push runs in such segments). */
-const SEGMENT_FRAMES = 128;
-/**
- * Windows run whole (at least; the switch waits for the end of a batch) before per-frame work is shared.
- * With a stride-2 convolution at an odd hop the first two windows that share read positions of one phase
- * each that no window read before — the store costs copies and saves nothing yet — so a detector per
- * short clip (evaluation: 1–3 windows) is faster without it.
- */
-const WHOLE_WINDOWS_FIRST = 2;
 
 interface OpenDetection extends Detection {
   peakS: number;
@@ -90,21 +75,15 @@ export class StreamingDetector {
   private readonly g: WindowGeometry;
   private readonly stream: MfccStream;
   private readonly silence: Float32Array;
-  /** The recent MFCC frames (and, for audio shorter than a window, the silence frames that pad it). */
-  private readonly ring: FrameRing;
-  /** Completed windows waiting for the forward pass (its kernel memory released by finish). */
-  private batch: WindowBatch;
-  /** The batch the detector starts with (for any network), and runs batches of several windows with. */
-  private readonly whole: WholeWindows;
-  private readonly network: Sequential;
-  /** Windows queued so far. */
-  private queued = 0;
-  /** Whether the batch is past the whole windows it starts with (shareFrameWork ran). */
-  private switched = false;
+  /** [inputFrames, numMfcc] ring: frame a lives in slot a mod inputFrames. */
+  private readonly ring: Float32Array;
+  /** [MAX_BATCH, inputFrames, numMfcc]: completed windows waiting for the forward pass (released by finish). */
+  private readonly pending: Float32Array;
+  private readonly pendingStarts: number[] = [];
   private readonly smoothed: Float32Array;
   /** Samples pushed so far. */
   private samples = 0;
-  /** MFCC frames of the audio so far. */
+  /** MFCC frames seen so far. */
   private frames = 0;
   /** First frame of the next window. */
   private nextStart = 0;
@@ -118,7 +97,10 @@ export class StreamingDetector {
   /** Windows evaluated so far. */
   windows = 0;
 
-  constructor(model: DetectorModel, options: DetectionOptions = {}) {
+  constructor(
+    private readonly model: DetectorModel,
+    options: DetectionOptions = {},
+  ) {
     const { header, network } = model;
     const fc = header.feature_config;
     this.g = { ...networkGeometry(network), featureConfig: fc };
@@ -149,10 +131,10 @@ export class StreamingDetector {
     this.refractoryS = smoothing.refractory_s;
     this.stream = createMfccStream(fc);
     this.silence = silenceFrame(fc);
-    this.ring = new FrameRing(this.g.inputFrames + 2 * SEGMENT_FRAMES, this.g.numMfcc);
-    this.network = model.network;
-    this.whole = new WholeWindows(model.network, this.g, this.ring, MAX_BATCH);
-    this.batch = this.whole;
+    const windowSize = this.g.inputFrames * this.g.numMfcc;
+    this.ring = new Float32Array(windowSize);
+    // In nn's kernel memory (where its backend has one), so the first layer reads the windows in place.
+    this.pending = kernels().allocateFloat32(MAX_BATCH * windowSize);
     this.smoothed = new Float32Array(this.g.outputFrames);
   }
 
@@ -170,13 +152,13 @@ export class StreamingDetector {
     const before = this.closed.length;
     this.samples += samples.length;
     const { frames, data } = this.stream.push(samples);
+    const n = this.g.numMfcc;
     const t = this.g.inputFrames;
-    for (let from = 0; from < frames; from += SEGMENT_FRAMES) {
-      const to = Math.min(frames, from + SEGMENT_FRAMES);
-      this.addFrames(data, from, to);
-      this.frames += to - from;
-      while (this.nextStart + t <= this.frames) {
-        this.queue(this.nextStart);
+    for (let f = 0; f < frames; f++) {
+      const to = (this.frames++ % t) * n;
+      for (let c = 0; c < n; c++) this.ring[to + c] = data[f * n + c];
+      if (this.frames === this.nextStart + t) {
+        this.queueFromRing(this.nextStart);
         this.nextStart += this.hopFrames;
       }
     }
@@ -190,61 +172,47 @@ export class StreamingDetector {
       this.finished = true;
       const t = this.g.inputFrames;
       if (this.frames > 0 && this.frames < t) {
-        // Padded with silence frames, as the window alone would be.
-        const n = this.g.numMfcc;
-        const pad = new Float32Array((t - this.frames) * n);
-        for (let i = 0; i < pad.length; i += n) pad.set(this.silence, i);
-        this.addFrames(pad, 0, t - this.frames);
-        this.queue(0);
+        this.queueFromRing(0);
       } else if (this.frames >= t && this.coveredTo < this.frames) {
-        this.queue(this.frames - t);
+        this.queueFromRing(this.frames - t);
       }
       this.runPending();
       this.closeOpen();
-      this.batch.release();
+      kernels().release(this.pending);
     }
     return { detected: this.closed.length > 0, score: this.best, detections: [...this.closed] };
   }
 
-  /** Frames [from, to) of `data` into the ring, after running the queued windows if they need its room. */
-  private addFrames(data: Float32Array, from: number, to: number): void {
-    if (!this.batch.hasRoomFor(to - from)) this.runPending();
-    this.ring.append(data, from, to);
-  }
-
-  /** Queues the window starting at frame `start` (its frames are in the ring). */
-  private queue(start: number): void {
-    // Between batches, so that the switch never splits one forward pass in two.
-    if (!this.switched && this.queued >= WHOLE_WINDOWS_FIRST && this.batch.starts.length === 0) {
-      this.shareFrameWork();
-    }
-    this.queued++;
-    if (this.batch.starts.length === MAX_BATCH) this.runPending();
-    this.batch.queue(start);
-    this.coveredTo = Math.max(this.coveredTo, Math.min(this.frames, start + this.g.inputFrames));
-  }
-
-  /** From whole windows to per-frame work done once, where the network allows it. */
-  private shareFrameWork(): void {
-    this.switched = true;
-    const projected = ProjectedWindows.create(
-      this.network,
-      this.g,
-      this.ring,
-      MAX_BATCH,
-      SEGMENT_FRAMES,
-      this.whole,
-    );
-    if (projected) this.batch = projected;
+  /** Copies the window starting at frame `start` (its frames are the last ones seen) out of the ring. */
+  private queueFromRing(start: number): void {
+    if (this.pendingStarts.length === MAX_BATCH) this.runPending();
+    const n = this.g.numMfcc;
+    const t = this.g.inputFrames;
+    const base = this.pendingStarts.length * t * n;
+    // Frames start … start + t − 1 that exist are at most two runs of the ring (before and after the wrap).
+    const have = Math.min(t, this.frames - start);
+    const from = start % t;
+    const first = Math.min(have, t - from);
+    this.pending.set(this.ring.subarray(from * n, (from + first) * n), base);
+    this.pending.set(this.ring.subarray(0, (have - first) * n), base + first * n);
+    for (let i = have; i < t; i++) this.pending.set(this.silence, base + i * n);
+    this.pendingStarts.push(start);
+    this.coveredTo = Math.max(this.coveredTo, Math.min(this.frames, start + t));
   }
 
   private runPending(): void {
-    const starts = [...this.batch.starts];
-    if (starts.length === 0) return;
-    const o = this.g.outputFrames;
-    const posteriors = this.batch.run();
-    for (let b = 0; b < starts.length; b++) this.scoreWindow(starts[b], posteriors, b * o);
-    this.windows += starts.length;
+    const batch = this.pendingStarts.length;
+    if (batch === 0) return;
+    const { inputFrames: t, numMfcc: n, outputFrames: o } = this.g;
+    const y = this.model.network.forward({
+      shape: [batch, t, n],
+      data: this.pending.subarray(0, batch * t * n),
+    });
+    // One copy out of the kernel memory: JS reads a shared wasm memory several times slower than its own.
+    const posteriors = (y.data as Float32Array).slice(0, batch * o);
+    for (let b = 0; b < batch; b++) this.scoreWindow(this.pendingStarts[b], posteriors, b * o);
+    this.windows += batch;
+    this.pendingStarts.length = 0;
   }
 
   private frameTimeS(start: number, j: number): number {

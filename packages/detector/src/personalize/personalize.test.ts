@@ -79,6 +79,27 @@ describe('personalize', () => {
     expect(progress.every((p, i) => i === 0 || p >= progress[i - 1])).toBe(true);
   }, 60_000);
 
+  it('keeps the base network and threshold for a voice whose every enrollment clip the base detects', async () => {
+    // Clean takes of a held-out voice the base scores ≥ 0.99 (the worker's end-to-end user).
+    const takes = await Promise.all(
+      [150, 165, 175, 190, 205].map((speed, i) =>
+        synthesize('hey nova', HELDOUT_VOICES[0], { speed, pitch: 40 + 6 * i }),
+      ),
+    );
+    const base = loadDetectorModel(baseBytes);
+    expect(takes.every((t) => detect(base, t).detected)).toBe(true);
+    const { model, report } = await personalize({ ...TINY, base: baseBytes, clips: takes, seed: 'known' });
+    const user = loadDetectorModel(model);
+    expect(report.training.fine_tuned_share).toBe(0);
+    expect(user.header.threshold).toBe(base.header.threshold);
+    const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    user.network.weights.forEach((w, i) => {
+      expect(
+        bytes(w.value as Float32Array).equals(bytes(base.network.weights[i].value as Float32Array)),
+      ).toBe(true);
+    });
+  }, 60_000);
+
   it('gives the same bytes for the same clips and seed (as WAV bytes or samples), other bytes for another seed', async () => {
     const options = { ...TINY, steps: 6, base: baseBytes };
     const a = await personalize({ ...options, clips: enroll, seed: 7 });

@@ -473,7 +473,27 @@ export async function personalize(options: PersonalizeOptions): Promise<Personal
     return { share, threshold, frr: positives.filter((s) => s < threshold).length / positives.length };
   });
   const fewestMissed = Math.min(...candidates.map((c) => c.frr));
-  const chosen = candidates.find((c) => c.frr <= fewestMissed + d.shareFrrMargin + 1e-12);
+  // A base that detects every enrollment clip as recorded already serves this voice: keep it (share 0),
+  // since any fine-tuned share made such a voice (marcelo, MODEL.md) miss a few more takes on most seeds.
+  const enrolledScores = score(
+    base.model.network,
+    enrolled.map((clip, i) =>
+      toFeatureClip(
+        {
+          file: `clip ${i + 1}`,
+          label: 1,
+          samples: clip.samples,
+          keywordStartS: clip.keyword.startS,
+          keywordEndS: clip.keyword.endS,
+        },
+        fc,
+      ),
+    ),
+  );
+  const baseKnowsVoice = enrolledScores.every((s) => s >= header.threshold);
+  const chosen = baseKnowsVoice
+    ? { share: 0, threshold: header.threshold }
+    : candidates.find((c) => c.frr <= fewestMissed + d.shareFrrMargin + 1e-12);
   const { share, threshold } = chosen as NonNullable<typeof chosen>;
   network.setWeights(tuned);
   blendWeights(network, base.model.network, share);

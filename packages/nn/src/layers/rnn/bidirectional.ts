@@ -186,36 +186,6 @@ export class Bidirectional implements Layer {
     return run.output;
   }
 
-  /** Columns of one time step's projections: the forward copy's, then the backward copy's. */
-  get projectionWidth(): number {
-    return this.forwardLayer.projectionWidth + this.backwardLayer.projectionWidth;
-  }
-
-  /**
-   * Inference only, with `forwardProjected`: both copies' input projections (`RecurrentLayer.projectInput`)
-   * of x into the caller's `out` [batch, time, projectionWidth], the forward copy's columns first. They
-   * depend on x_t alone, so a sliding window can compute them once per time step.
-   */
-  projectInput(out: Tensor, x: Tensor): void {
-    this.checkProjectionWidth(out);
-    this.forwardLayer.projectInput(out, x, 0);
-    this.backwardLayer.projectInput(out, x, this.forwardLayer.projectionWidth);
-  }
-
-  /** `forward(x)` from x's projections as `projectInput` writes them; equal to it up to float rounding. */
-  forwardProjected(projected: Tensor): Tensor {
-    if (this.wrapped.length === 0)
-      throw new Error(`Bidirectional "${this.name}": forwardProjected() before build()`);
-    this.checkProjectionWidth(projected);
-    const run = this.runFor(projected.shape[0], projected.shape[1], false);
-    const column = this.forwardLayer.projectionWidth;
-    const [y, yr] = this.bothDirections(projected, (layer) =>
-      layer.forwardProjected(projected, layer === this.forwardLayer ? 0 : column),
-    );
-    this.merge(run, y, yr);
-    return run.output;
-  }
-
   forwardTrain(input: Tensor): Tensor {
     const run = this.prepare(input, true);
     [this.yForward, this.yBackward] = this.bothDirections(input, (layer) => layer.forwardTrain(input));
@@ -381,15 +351,6 @@ export class Bidirectional implements Layer {
     return [a!, b!];
   }
 
-  private checkProjectionWidth(projected: Tensor): void {
-    const shape = projected.shape;
-    if (shape.length !== 3 || shape[2] !== this.projectionWidth) {
-      throw new ShapeError(
-        `Bidirectional "${this.name}": projections must be [batch, time, ${this.projectionWidth}]; received ${formatShape(shape)}`,
-      );
-    }
-  }
-
   /** Output steps per batch row (T with return_sequences, else 1) and units per direction. */
   private geometry(run: Run): { steps: number; u: number } {
     return { steps: this.returnSequences ? run.time : 1, u: this.forwardLayer.units };
@@ -402,21 +363,15 @@ export class Bidirectional implements Layer {
       );
     }
     const [batch, time, features] = input.shape;
-    this.build([time, features]);
+    const outShape = this.build([time, features]);
     if (training) {
       this.yForward = null;
       this.yBackward = null;
     }
-    return this.runFor(batch, time, training, features);
-  }
-
-  /** The buffers for this batch shape (made on the first call with it); `features` sizes dInput. */
-  private runFor(batch: number, time: number, training: boolean, features = 0): Run {
     const current = training ? this.trainRun : this.inferRun;
     if (current && current.batch === batch && current.time === time) return current;
     releaseRun(current);
     const u = this.forwardLayer.units;
-    const outShape = [...(this.returnSequences ? [time] : []), this.mergeMode === 'concat' ? 2 * u : u];
     const steps = this.returnSequences ? [time] : [];
     const make = (shape: number[], n: number): Tensor => ({ shape, data: allocate(this.dtype, n) });
     const rows = batch * (this.returnSequences ? time : 1);

@@ -20,14 +20,7 @@ import {
   recurrentInitializer,
   ZEROS_INIT,
 } from './initializers.ts';
-import {
-  projectInputs,
-  type RecurrentCell,
-  RecurrentWorkspace,
-  recurrentBackward,
-  recurrentForward,
-  recurrentForwardProjected,
-} from './rnn-loop.ts';
+import { type RecurrentCell, RecurrentWorkspace, recurrentBackward, recurrentForward } from './rnn-loop.ts';
 
 /** Arguments every recurrent layer takes (Keras names in snake_case in configs). */
 export interface RecurrentArgs {
@@ -169,46 +162,6 @@ export abstract class RecurrentLayer implements Layer {
     return run.output;
   }
 
-  /** Columns of one time step's input projection (x_t · kernel + input bias): gates × units. */
-  get projectionWidth(): number {
-    return this.cell.gateCount * this.units;
-  }
-
-  /**
-   * Inference only, with `forwardProjected`: writes x[b, t] · kernel + input bias — the input half of every
-   * gate pre-activation, which depends on x_t alone — to columns [column, column + projectionWidth) of
-   * out[b, t] (`out` is the caller's [batch, time, P] buffer). A caller whose inputs overlap (a sliding
-   * window) computes each step's projection once and reuses it.
-   */
-  projectInput(out: Tensor, x: Tensor, column = 0): void {
-    const [batch, time, features] = this.checkInput(x);
-    this.build([time, features]);
-    const rows = this.checkProjected(out, batch, time, column);
-    projectInputs(this.cell, out.data, column, out.shape[2], x.data, rows, features);
-  }
-
-  /**
-   * `forward(x)` from x's input projections: columns [column, column + projectionWidth) of `projected`
-   * ([batch, time, P]) as `projectInput` writes them. Equal to forward(x) up to float rounding.
-   */
-  forwardProjected(projected: Tensor, column = 0): Tensor {
-    if (this.inputSize === 0)
-      throw new Error(`${this.className} "${this.name}": forwardProjected() before build()`);
-    const [batch, time] = this.checkInput(projected);
-    this.checkProjected(projected, batch, time, column);
-    const run = this.runFor(batch, time, false);
-    recurrentForwardProjected(
-      this.cell,
-      run.ws,
-      projected.data,
-      column,
-      projected.shape[2],
-      this.goBackwards,
-      this.returnSequences,
-    );
-    return run.output;
-  }
-
   forwardTrain(input: Tensor): Tensor {
     const run = this.prepare(input, true);
     recurrentForward(this.cell, run.ws, input, this.goBackwards, this.returnSequences);
@@ -274,14 +227,6 @@ export abstract class RecurrentLayer implements Layer {
 
   /** Checks the input, builds on first use, and returns the buffers for this batch shape. */
   private prepare(input: Tensor, training: boolean): Run {
-    const [batch, time, features] = this.checkInput(input);
-    this.build([time, features]);
-    if (training) this.trainCached = false;
-    return this.runFor(batch, time, training);
-  }
-
-  /** [batch, time, features] of a 3-D input whose data holds exactly that many values and time ≥ 1. */
-  private checkInput(input: Tensor): [number, number, number] {
     const shape = input.shape;
     if (shape.length !== 3) {
       throw new ShapeError(
@@ -295,43 +240,19 @@ export abstract class RecurrentLayer implements Layer {
         `${this.className} "${this.name}": input data holds ${input.data.length} values, shape ${formatShape(shape)}`,
       );
     }
-    return [batch, time, features];
-  }
-
-  /** Checks a projections tensor [batch, time, P] with room for this layer's columns; returns batch · time. */
-  private checkProjected(projected: Tensor, batch: number, time: number, column: number): number {
-    const shape = projected.shape;
-    const width = this.projectionWidth;
-    if (
-      shape.length !== 3 ||
-      shape[0] !== batch ||
-      shape[1] !== time ||
-      !Number.isInteger(column) ||
-      column < 0 ||
-      column + width > shape[2] ||
-      projected.data.length !== batch * time * shape[2]
-    ) {
-      throw new ShapeError(
-        `${this.className} "${this.name}": projections must be [${batch}, ${time}, P] holding columns ` +
-          `${column}…${column + width - 1}; received ${formatShape(shape)} (${projected.data.length} values)`,
-      );
-    }
-    return batch * time;
-  }
-
-  /** The buffers for this batch shape (made on the first call with it). */
-  private runFor(batch: number, time: number, training: boolean): Run {
+    this.build([time, features]);
+    if (training) this.trainCached = false;
     const current = training ? this.trainRun : this.inferRun;
     if (current && current.ws.batch === batch && current.ws.time === time) return current;
     current?.ws.release();
-    const ws = new RecurrentWorkspace(this.dtype, batch, time, this.inputSize, this.cell, training);
+    const ws = new RecurrentWorkspace(this.dtype, batch, time, features, this.cell, training);
     const u = this.units;
     const run: Run = {
       ws,
       output: this.returnSequences
         ? { shape: [batch, time, u], data: ws.sequence }
         : { shape: [batch, u], data: ws.last },
-      dInput: { shape: [batch, time, this.inputSize], data: ws.dInput },
+      dInput: { shape: [batch, time, features], data: ws.dInput },
     };
     if (training) this.trainRun = run;
     else this.inferRun = run;

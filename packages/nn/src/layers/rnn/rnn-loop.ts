@@ -10,8 +10,6 @@
  *   forward:  xp[s] = x[:, t(s)]                       one copy
  *             gates = xp · kernel + bias               ONE gemm over [T·B, in] × [in, G·u]
  *             cell.forward(ws)                         the T steps, each with its recurrent matmul h[s−1] · U
- *   projected (inference from precomputed projections, `recurrentForwardProjected`):
- *             gates[s] = projected[:, t(s)]            one copy, then the same T steps
  *   backward: cell.backward(ws, dy)                    s = T−1 … 0: dGates[s], and dh/dc carried to step s−1
  *             dKernel += xpᵀ · dGates                  ONE gemm
  *             dBias   += Σ_rows dGates
@@ -197,96 +195,34 @@ export function recurrentForward(
   returnSequences: boolean,
 ): void {
   const { batch: B, time: T, inputSize: n } = ws;
-  // xp[s, b] = x[b, t(s)]: x[b, t] is at (b·T + t)·n, and t(s) runs backwards with go_backwards.
-  gatherTimeMajor(ws.xp, x.data, 0, n, n, B, T, goBackwards);
-  // gates = xp · kernel + input bias, for all steps at once.
-  projectInputs(cell, ws.gates, 0, cell.gateCount * cell.units, ws.xp, T * B, n);
-  runSteps(cell, ws, returnSequences);
-}
-
-/**
- * `recurrentForward` from precomputed input projections: `projected` holds x[b, t] · kernel + input bias
- * (what `projectInputs` writes) for row b·T + t in columns [column, column + G·u) of rows `width` wide.
- * The projections only move into ws.gates in processing order; the steps are the same.
- */
-export function recurrentForwardProjected(
-  cell: RecurrentCell,
-  ws: RecurrentWorkspace,
-  projected: FloatArray,
-  column: number,
-  width: number,
-  goBackwards: boolean,
-  returnSequences: boolean,
-): void {
-  gatherTimeMajor(
-    ws.gates,
-    projected,
-    column,
-    width,
-    cell.gateCount * cell.units,
-    ws.batch,
-    ws.time,
-    goBackwards,
-  );
-  runSteps(cell, ws, returnSequences);
-}
-
-/**
- * out[r, column + j] (rows `ld` apart from `column`) = (x[r] · kernel + input bias)[j] for r < rows and
- * j < G·u, x being [rows, n]: the input half of every gate pre-activation, one GEMM for all rows.
- */
-export function projectInputs(
-  cell: RecurrentCell,
-  out: FloatArray,
-  column: number,
-  ld: number,
-  x: FloatArray,
-  rows: number,
-  n: number,
-): void {
-  const gu = cell.gateCount * cell.units;
+  const u = cell.units;
+  const gu = cell.gateCount * u;
   const k = kernels();
-  // The bias broadcast to every row first, then accumulated onto.
-  const bias = cell.bias;
-  if (bias) k.copyBlocks(out, column, ld, 0, bias.value, 0, 0, 0, rows, 1, gu);
-  k.gemm(false, false, rows, gu, n, 1, x, 0, n, cell.kernel.value, 0, gu, bias ? 1 : 0, out, column, ld);
-}
-
-/** dst[s, b, :n] = src[offset + (b·T + t(s))·width, :n], t(s) = s or T−1−s with go_backwards. */
-function gatherTimeMajor(
-  dst: FloatArray,
-  src: FloatArray,
-  offset: number,
-  width: number,
-  n: number,
-  B: number,
-  T: number,
-  goBackwards: boolean,
-): void {
-  kernels().copyBlocks(
-    dst,
+  // xp[s, b] = x[b, t(s)]: x[b, t] is at (b·T + t)·n, and t(s) runs backwards with go_backwards.
+  k.copyBlocks(
+    ws.xp,
     0,
     B * n,
     n,
-    src,
-    offset + (goBackwards ? (T - 1) * width : 0),
-    goBackwards ? -width : width,
-    T * width,
+    x.data,
+    goBackwards ? (T - 1) * n : 0,
+    goBackwards ? -n : n,
+    T * n,
     T,
     B,
     n,
   );
-}
+  // gates = xp · kernel + input bias, for all steps at once (the bias broadcast to every row first).
+  const bias = cell.bias;
+  if (bias) k.copyBlocks(ws.gates, 0, gu, 0, bias.value, 0, 0, 0, T * B, 1, gu);
+  k.gemm(false, false, T * B, gu, n, 1, ws.xp, 0, n, cell.kernel.value, 0, gu, bias ? 1 : 0, ws.gates, 0, gu);
 
-/** The T steps from ws.gates (input projections in processing order) and a zero state. */
-function runSteps(cell: RecurrentCell, ws: RecurrentWorkspace, returnSequences: boolean): void {
-  const { batch: B, time: T } = ws;
-  const u = cell.units;
   ws.hs.fill(0, 0, B * u);
   if (cell.requirements.cellState) ws.cs.fill(0, 0, B * u);
   cell.forward(ws);
+
   // sequence[b, s] = hs[s + 1, b].
-  if (returnSequences) kernels().copyBlocks(ws.sequence, 0, u, T * u, ws.hs, B * u, B * u, u, T, B, u);
+  if (returnSequences) k.copyBlocks(ws.sequence, 0, u, T * u, ws.hs, B * u, B * u, u, T, B, u);
 }
 
 /**
