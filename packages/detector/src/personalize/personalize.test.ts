@@ -80,7 +80,7 @@ describe('personalize', () => {
   }, 60_000);
 
   it('keeps the base network and threshold for a voice whose every enrollment clip the base detects', async () => {
-    // Clean takes of a held-out voice the base scores ≥ 0.99 (the worker's end-to-end user).
+    // Clean takes of a held-out voice (en-us+Andrea) the base scores ≥ 0.99.
     const takes = await Promise.all(
       [150, 165, 175, 190, 205].map((speed, i) =>
         synthesize('hey nova', HELDOUT_VOICES[0], { speed, pitch: 40 + 6 * i }),
