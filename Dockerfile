@@ -3,7 +3,8 @@
 # No Docker engine runs on the machines this repo is developed on, so the image itself has not been built.
 # Checked by hand instead (2026-11-26): the COPY'd paths from `git archive HEAD`, `npm ci --omit=dev` (122 MB
 # of node_modules), then both commands with REDIS_URL/KWS_DATA_DIR set: the api answered /readyz "ready"
-# and the worker logged "waiting for personalization jobs".
+# and the worker logged "waiting for personalization jobs"; at c970cbd a user created, five 48 kHz clips
+# uploaded (checked on the api's check thread), a job trained and the model downloaded (200, 182,116 B).
 FROM node:20-bookworm-slim
 
 WORKDIR /app
