@@ -7,7 +7,11 @@
  * (`kws eval`'s measurement).
  *
  *   node --import tsx models/measure-personalize.ts HELDOUT_DIR [--stream DIR] [--voices A,B] [--base B.kws]
- *     [--replay R.kwsr] [--steps N]
+ *     [--replay R.kwsr] [--steps N] [--set KEY=VALUE ...] [--seed S]
+ *
+ * The seed of each voice's job is the voice's name (with --seed S: `voice/S`, another held-out clip and other
+ * batches). --set overrides a numeric field of PERSONALIZE_DEFAULTS for this run only (e.g. `--set copiesPerClip=16
+ * --set learningRate=1e-3`): how the settings in MODEL.md were compared without editing the defaults.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +21,7 @@ import { detect } from '../src/detect/detector.ts';
 import { evaluateModel } from '../src/eval/evaluate.ts';
 import { BASE_MODEL_PATH } from '../src/model/base-model.ts';
 import { loadDetectorModel } from '../src/model/model-file.ts';
-import { personalize } from '../src/personalize/personalize.ts';
+import { PERSONALIZE_DEFAULTS, personalize } from '../src/personalize/personalize.ts';
 import { BASE_REPLAY_PATH } from '../src/personalize/replay.ts';
 
 const { positionals, values } = parseArgs({
@@ -28,16 +32,27 @@ const { positionals, values } = parseArgs({
     base: { type: 'string', default: BASE_MODEL_PATH },
     replay: { type: 'string', default: BASE_REPLAY_PATH },
     steps: { type: 'string' },
+    set: { type: 'string', multiple: true, default: [] },
+    seed: { type: 'string' },
   },
 });
 const [dir] = positionals;
 if (!dir) {
   process.stderr.write(
-    'usage: measure-personalize.ts HELDOUT_DIR [--stream DIR] [--voices A,B] [--base B.kws] [--replay R.kwsr] [--steps N]\n',
+    'usage: measure-personalize.ts HELDOUT_DIR [--stream DIR] [--voices A,B] [--base B.kws] [--replay R.kwsr] [--steps N] [--set KEY=VALUE ...] [--seed S]\n',
   );
   process.exit(2);
 }
 const { base: basePath, replay, steps: stepsText, stream } = values;
+const defaults = PERSONALIZE_DEFAULTS as unknown as Record<string, unknown>;
+for (const setting of values.set) {
+  const [key, text] = setting.split('=');
+  if (typeof defaults[key] !== 'number' || !Number.isFinite(Number(text))) {
+    process.stderr.write(`--set ${setting}: not a numeric PERSONALIZE_DEFAULTS field and value\n`);
+    process.exit(2);
+  }
+  defaults[key] = Number(text);
+}
 const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as {
   clips: {
     file: string;
@@ -77,7 +92,7 @@ for (const voice of voices) {
     base: baseBytes,
     replay,
     clips: enroll,
-    seed: voice,
+    seed: values.seed === undefined ? voice : `${voice}/${values.seed}`,
     steps: stepsText === undefined ? undefined : Number(stepsText),
   });
   const seconds = (performance.now() - started) / 1000;

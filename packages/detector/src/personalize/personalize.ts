@@ -56,7 +56,7 @@ export const PERSONALIZE_DEFAULTS = {
   batchSize: 16,
   learningRate: 5e-4,
   /** Augmented training copies per kept clip. */
-  copiesPerClip: 16,
+  copiesPerClip: 32,
   /** Augmented held-out copies per held-out clip. */
   heldOutCopies: 12,
   /** Keyword-beginning negatives per clip. */
